@@ -1,0 +1,27 @@
+# The two commands of the README, and a few more for developers. Each creates .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: up test bench clean
+
+$(BIN)/cner: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]' 'tox>=4.11'
+	touch $@
+
+## up: bring the offline stack up (sample project -> trained model -> first prediction)
+up: $(BIN)/cner
+	$(BIN)/cner up
+
+## test: unit tests, lint and type checks, each in its own tox environment
+test: $(BIN)/cner
+	$(BIN)/tox run -e tests,lint,type
+
+## bench: the engine benchmark (accuracy, documents/s, RSS, training time) against its targets
+bench: $(BIN)/cner
+	$(BIN)/python benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) .tox .cner

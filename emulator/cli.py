@@ -1,0 +1,163 @@
+"""The ``cner`` command: one entry point for the engine, the sample data and the offline stack.
+
+Every command reports bad input as one line naming the problem (exit status 1), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO
+
+import click
+
+from emulator.ner import (
+    DirectorySource,
+    EngineError,
+    EvaluationOptions,
+    SplitKind,
+    StringIndexType,
+    entities_json,
+    load_model,
+    parse_project,
+    save_model,
+    train_project,
+    write_archive,
+)
+from emulator.quickstart import bring_up
+from fixtures.sample_project import DEFAULT_DOCUMENTS, DEFAULT_SEED, write_project
+
+
+class _Group(click.Group):
+    """Turns engine errors into a clean one-line failure."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except EngineError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="cner-emulator")
+def main() -> None:
+    """Offline twin of Azure AI Language Custom NER."""
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, help="Random seed; same seed, same files.")
+@click.option("--documents", default=DEFAULT_DOCUMENTS, show_default=True, type=click.IntRange(1, 100_000))
+def sample(out_dir: Path, seed: int, documents: int) -> None:
+    """Write the generated sample project (supplier invoices) in Azure's import format."""
+    click.echo(write_project(out_dir, seed, documents))
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{path} is not a JSON file: {exc}") from exc
+
+
+@main.command()
+@click.argument("project_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--documents-root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder the document locations are relative to (default: the project file's folder).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the model artifact to (replaced if it exists).",
+)
+@click.option("--label", default="model1", show_default=True, help="Trained model label.")
+@click.option(
+    "--split",
+    type=click.Choice([k.value for k in SplitKind]),
+    help="manual: use each document's dataset; percentage: random split (default: manual if any "
+    "document has a dataset).",
+)
+@click.option("--test-percentage", default=20, show_default=True, type=click.IntRange(1, 99))
+@click.option("--archive", type=click.Path(dir_okay=False, path_type=Path), help="Also write a .tar.gz archive.")
+@click.option(
+    "--evaluation",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the Azure-shaped evaluation summary and per-document results as JSON.",
+)
+def train(
+    project_file: Path,
+    documents_root: Path | None,
+    out_dir: Path,
+    label: str,
+    split: str | None,
+    test_percentage: int,
+    archive: Path | None,
+    evaluation: Path | None,
+) -> None:
+    """Import an Azure project file, train a model, evaluate it and export the artifact."""
+    project = parse_project(_read_json(project_file), DirectorySource(documents_root or project_file.parent))
+    options = EvaluationOptions(
+        kind=SplitKind(split) if split else None,
+        training_split_percentage=100 - test_percentage,
+        testing_split_percentage=test_percentage,
+    )
+    result = train_project(project, label, evaluation_options=options)
+    save_model(result.model, out_dir, overwrite=True)
+    if archive is not None:
+        write_archive(out_dir, archive)
+    report = result.evaluation
+    click.echo(f"model {result.model.info.model_id} -> {out_dir}")
+    click.echo(
+        f"split {report.kind.value}: {len(result.split.train)} training, {len(result.split.test)} test documents"
+    )
+    click.echo(f"{'category':<24}{'precision':>10}{'recall':>10}{'f1':>10}")
+    for name, m in report.categories.items():
+        click.echo(f"{name:<24}{m.precision:>10.3f}{m.recall:>10.3f}{m.f1:>10.3f}")
+    click.echo(f"{'micro':<24}{report.micro[0]:>10.3f}{report.micro[1]:>10.3f}{report.micro[2]:>10.3f}")
+    click.echo(f"{'macro':<24}{report.macro[0]:>10.3f}{report.macro[1]:>10.3f}{report.macro[2]:>10.3f}")
+    if evaluation is not None:
+        body = {"summary": report.summary_json(), "documents": report.document_results_json()}
+        evaluation.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@main.command()
+@click.argument("model_dir", type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.File("r", encoding="utf-8"))
+@click.option("--text", "texts", multiple=True, help="A text to analyze (repeatable); or give files, or '-'.")
+@click.option(
+    "--string-index-type",
+    type=click.Choice([u.value for u in StringIndexType]),
+    default=StringIndexType.TEXT_ELEMENTS_V8.value,
+    show_default=True,
+)
+def predict(model_dir: Path, files: tuple[IO[str], ...], texts: tuple[str, ...], string_index_type: str) -> None:
+    """Recognize entities with a model artifact; prints one JSON object per document."""
+    recognizer = load_model(model_dir).recognizer
+    inputs = list(texts) + [fh.read() for fh in files]
+    if not inputs:
+        raise click.UsageError("give --text TEXT, one or more files, or '-' for standard input")
+    unit = StringIndexType(string_index_type)
+    for i, text in enumerate(inputs, start=1):
+        entities = entities_json(text, recognizer.recognize(text), unit)
+        click.echo(json.dumps({"id": str(i), "entities": entities}, ensure_ascii=False))
+
+
+@main.command()
+@click.option(
+    "--workdir",
+    default=".cner",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the stack keeps its data.",
+)
+def up(workdir: Path) -> None:
+    """Bring the offline stack up: sample project, trained sample model, first prediction."""
+    stack = bring_up(workdir, say=lambda line: click.echo(f"[up] {line}", err=True))
+    click.echo(f"[up] prediction on a document the model has not seen ({len(stack.demo_text)} characters):", err=True)
+    json.dump({"entities": stack.demo_entities}, sys.stdout, indent=2, ensure_ascii=False)
+    click.echo()

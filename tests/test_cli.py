@@ -1,0 +1,94 @@
+"""The ``cner`` command line: the engine's workflow end to end, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from emulator.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_sample_train_predict(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["sample", str(tmp_path / "p"), "--documents", "25"])
+    assert result.exit_code == 0, result.output
+    project_file = Path(result.output.strip())
+    evaluation = tmp_path / "evaluation.json"
+    result = runner.invoke(
+        main,
+        [
+            "train",
+            str(project_file),
+            "--out",
+            str(tmp_path / "m"),
+            "--label",
+            "cli1",
+            "--archive",
+            str(tmp_path / "m.tar.gz"),
+            "--evaluation",
+            str(evaluation),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "split manual: 20 training, 5 test documents" in result.output
+    assert "micro" in result.output
+    assert (tmp_path / "m.tar.gz").stat().st_size > 0
+    body = json.loads(evaluation.read_text())
+    assert body["summary"]["customEntityRecognitionEvaluation"]["microF1"] > 0.5
+    assert len(body["documents"]) == 5
+    result = runner.invoke(
+        main,
+        [
+            "predict",
+            str(tmp_path / "m"),
+            "--text",
+            "Invoice number: INV-2024-00042\nDue date: 1 June 2024",
+            "--string-index-type",
+            "Utf16CodeUnit",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (line,) = result.output.splitlines()
+    entities = json.loads(line)["entities"]
+    assert {k: v for k, v in entities[0].items() if k != "confidenceScore"} == {
+        "text": "INV-2024-00042",
+        "category": "InvoiceNumber",
+        "offset": 16,
+        "length": 14,
+    }
+
+
+def test_invalid_project_fails_with_the_issues_not_a_traceback(runner: CliRunner, tmp_path: Path) -> None:
+    project_file = tmp_path / "p.json"
+    project_file.write_text(json.dumps({"projectFileVersion": "2022-05-01", "stringIndexType": "Utf16CodeUnit"}))
+    result = runner.invoke(main, ["train", str(project_file), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1
+    assert "metadata" in result.output
+    assert "Traceback" not in result.output
+    project_file.write_text("{broken")
+    result = runner.invoke(main, ["train", str(project_file), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1
+    assert "is not a JSON file" in result.output
+
+
+def test_predict_with_a_broken_model_fails_cleanly(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["predict", str(tmp_path / "missing"), "--text", "x"])
+    assert result.exit_code == 1
+    assert "no model artifact" in result.output
+
+
+def test_up_trains_the_sample_and_predicts(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["up", "--workdir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    payload = result.stdout[result.stdout.index("{") :]
+    entities = json.loads(payload)["entities"]
+    assert {e["category"] for e in entities} >= {"InvoiceNumber", "SupplierName", "TotalAmount"}
+    assert (tmp_path / "models" / "SampleModel" / "manifest.json").is_file()
+    assert (tmp_path / "models" / "SampleModel.tar.gz").is_file()
