@@ -30,13 +30,17 @@ from fixtures.sample_project import DEFAULT_DOCUMENTS, DEFAULT_SEED, write_proje
 
 
 class _Group(click.Group):
-    """Turns engine errors into a clean one-line failure."""
+    """Turns engine and file-system errors into a clean one-line failure."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except EngineError as exc:
             raise click.ClickException(str(exc)) from exc
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        except OSError as exc:
+            raise click.ClickException(f"{exc.filename or 'file system'}: {exc.strerror or exc}") from exc
 
 
 @click.group(cls=_Group)

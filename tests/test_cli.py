@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from emulator.cli import main
+from emulator.ner import Model, save_model
 
 
 @pytest.fixture
@@ -82,6 +83,24 @@ def test_predict_with_a_broken_model_fails_cleanly(runner: CliRunner, tmp_path: 
     result = runner.invoke(main, ["predict", str(tmp_path / "missing"), "--text", "x"])
     assert result.exit_code == 1
     assert "no model artifact" in result.output
+
+
+def test_predict_refuses_text_that_is_not_utf8(runner: CliRunner, tmp_path: Path, sample_model: Model) -> None:
+    model_dir = save_model(sample_model, tmp_path / "m")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Café Étoile S.A.".encode("latin-1"))
+    result = runner.invoke(main, ["predict", str(model_dir), str(latin1)])
+    assert result.exit_code == 1
+    assert "not UTF-8 text" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_up_into_an_impossible_folder_fails_cleanly(runner: CliRunner, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(main, ["up", "--workdir", str(blocker / "stack")])
+    assert result.exit_code == 1
+    assert "Not a directory" in result.output
 
 
 def test_up_trains_the_sample_and_predicts(runner: CliRunner, tmp_path: Path) -> None:

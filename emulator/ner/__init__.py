@@ -2,7 +2,8 @@
 
 Layers, each in its own module::
 
-    project, documents   read and validate an Azure project file and its texts (UTF-16 offsets -> code points)
+    project              a project as the engine holds it (code points), and its Azure project file
+    importer, documents  read and validate an Azure project file and its texts (UTF-16 offsets -> code points)
     tokens, features     what the CRF sees
     training, splits     train a CRF; choose training and test documents as Azure does
     recognizer           predict entities with confidences (code points)
@@ -24,18 +25,10 @@ from .artifact import Model, ModelInfo, load_model, manifest_json, save_model
 from .documents import DirectorySource, DocumentSource, MappingSource
 from .errors import ArtifactError, EngineError, ProjectError, ProjectIssue, TrainingError
 from .evaluation import Evaluation, evaluate
+from .importer import parse_metadata, parse_project
 from .offsets import OffsetError, StringIndexType, TextIndex
 from .pipeline import TRAINING_CONFIG_VERSIONS, TrainingResult, train_project
-from .project import (
-    Document,
-    Label,
-    Project,
-    ProjectMetadata,
-    Region,
-    parse_metadata,
-    parse_project,
-    project_to_json,
-)
+from .project import Document, Label, Project, ProjectMetadata, Region, project_to_json
 from .recognizer import Entity, Recognizer, entities_json
 from .splits import EvaluationOptions, Split, SplitKind, split_documents
 from .training import TrainingOptions, train_crf

@@ -14,11 +14,10 @@ import io
 import re
 import shutil
 import tarfile
-import tempfile
 import zlib
 from pathlib import Path
 
-from .artifact import MANIFEST_NAME, Model, load_model, replace_directory
+from .artifact import MANIFEST_NAME, Model, load_model, staged_directory
 from .errors import ArtifactError
 
 MAX_MEMBERS = 16
@@ -49,16 +48,9 @@ def extract_archive(archive: str | Path, model_dir: str | Path) -> Model:
 
     :raises ArtifactError: the archive is damaged, unsafe, or does not hold a valid artifact.
     """
-    target = Path(model_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with staged_directory(Path(model_dir)) as staging:
         _unpack(Path(archive), staging)
         model = load_model(staging)
-        replace_directory(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return model
 
 

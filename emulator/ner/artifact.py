@@ -21,6 +21,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -86,33 +88,36 @@ def save_model(model: Model, directory: str | Path, *, overwrite: bool = False) 
     target = Path(directory)
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise ArtifactError(f"{target} already holds files; choose an empty folder or allow overwriting")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with staged_directory(target) as staging:
         (staging / CRF_NAME).write_bytes(model.crf)
         manifest = json.dumps(manifest_json(model), indent=2, ensure_ascii=False) + "\n"
         (staging / MANIFEST_NAME).write_text(manifest, encoding="utf-8")
-        replace_directory(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
 
 
-def replace_directory(source: Path, target: Path) -> None:
-    """Move ``source`` to ``target`` with renames only, so ``target`` is always either old or new, never half.
+@contextmanager
+def staged_directory(target: Path) -> Iterator[Path]:
+    """A fresh folder beside ``target`` to fill; it replaces ``target`` when the block succeeds, else vanishes.
 
-    ``source`` is made world-readable first: staging folders come from ``mkdtemp`` (mode 0700), which would
-    hide the model from a server running as another, non-root user.
+    The swap is made of renames only, so ``target`` is always either the old folder or the new one, never
+    half of each. The new folder is made world-readable: ``mkdtemp`` creates it 0700, which would hide the
+    model from a server running as another, non-root user.
     """
-    os.chmod(source, 0o755)  # noqa: S103 - a model is not a secret, and must be readable by the server user
-    if target.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, trash / target.name)
-        os.replace(source, target)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(source, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield staging
+        os.chmod(staging, 0o755)  # noqa: S103 - a model is not a secret, and must be readable by the server user
+        if target.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+            os.replace(target, trash / target.name)
+            os.replace(staging, target)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def load_model(directory: str | Path) -> Model:

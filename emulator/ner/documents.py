@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from .naming import LOCATION_RULE, is_document_location
+from .naming import DOCUMENT_LOCATION
 
 MAX_DOCUMENT_BYTES = 4 * 128_000 + 3
 """128,000 characters (the documented limit) of up to four UTF-8 bytes each, plus a byte-order mark."""
@@ -40,8 +40,8 @@ class DirectorySource:
         self.root = Path(root).resolve()
 
     def read(self, location: str) -> bytes:
-        if not is_document_location(location):
-            raise UnsafeLocationError(f"document location {location!r} must be {LOCATION_RULE}")
+        if not DOCUMENT_LOCATION(location):
+            raise UnsafeLocationError(DOCUMENT_LOCATION.explain(location, "document location"))
         path = (self.root / location).resolve()
         if not path.is_relative_to(self.root):
             raise UnsafeLocationError(f"document location {location!r} resolves outside the storage folder")
@@ -60,8 +60,8 @@ class MappingSource:
         self._texts = dict(texts)
 
     def read(self, location: str) -> bytes:
-        if not is_document_location(location):
-            raise UnsafeLocationError(f"document location {location!r} must be {LOCATION_RULE}")
+        if not DOCUMENT_LOCATION(location):
+            raise UnsafeLocationError(DOCUMENT_LOCATION.explain(location, "document location"))
         try:
             text = self._texts[location]
         except KeyError as exc:

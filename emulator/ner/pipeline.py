@@ -45,8 +45,8 @@ def train_project(
 
     :raises TrainingError: bad label or config version, nothing to train on.
     """
-    if not naming.is_resource_name(model_label):
-        raise TrainingError(f"model label {model_label!r} breaks the naming rule: {naming.RESOURCE_NAME_RULE}")
+    if not naming.RESOURCE_NAME(model_label):
+        raise TrainingError(naming.RESOURCE_NAME.explain(model_label, "model label"))
     if training_config_version not in TRAINING_CONFIG_VERSIONS:
         raise TrainingError(
             f"trainingConfigVersion {training_config_version!r} is not available for Custom NER; "
