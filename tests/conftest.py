@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from emulator.ner import Model, Project, train_project
 from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
 from fixtures.sample_project import build_project
+
+# No per-example deadline: these machines are shared and noisy, and a slow example is not a wrong one.
+settings.register_profile("cner", deadline=None)
+settings.load_profile("cner")
 
 
 @pytest.fixture(scope="session")

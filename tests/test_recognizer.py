@@ -67,7 +67,7 @@ _noise = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.sampled_from(UNSEEN), _noise, _noise)
 def test_entity_text_is_the_slice_at_its_offset_in_every_unit(sample_model: Model, document, before, after) -> None:  # type: ignore[no-untyped-def]
     text = before + document.text + after
