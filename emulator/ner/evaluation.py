@@ -15,12 +15,12 @@ it neither as labelled nor as predicted category.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .offsets import TextIndex
-from .project import Document, Label, Region
+from .project import Document, Label, Region, label_json, region_json
 from .recognizer import Entity
 from .splits import EvaluationOptions, SplitKind
 
@@ -115,16 +115,6 @@ class Evaluation:
 def _document_json(result: DocumentResult) -> dict[str, Any]:
     index = TextIndex(result.document.text)
 
-    def span(start: int, end: int) -> tuple[int, int]:
-        offset = index.to_utf16(start)
-        return offset, index.to_utf16(end) - offset
-
-    def labels(items: Iterable[Label]) -> list[dict[str, Any]]:
-        return [
-            {"category": x.category, "offset": span(x.start, x.end)[0], "length": span(x.start, x.end)[1]}
-            for x in items
-        ]
-
     return {
         "projectKind": "CustomEntityRecognition",
         "location": result.document.location,
@@ -132,10 +122,9 @@ def _document_json(result: DocumentResult) -> dict[str, Any]:
         "customEntityRecognitionResult": {
             "entities": [
                 {
-                    "regionOffset": span(r.region.start, r.region.end)[0],
-                    "regionLength": span(r.region.start, r.region.end)[1],
-                    "expectedEntities": labels(r.region.labels),
-                    "predictedEntities": labels(r.predicted),
+                    **region_json(index, r.region),
+                    "expectedEntities": [label_json(index, x) for x in r.region.labels],
+                    "predictedEntities": [label_json(index, x) for x in r.predicted],
                 }
                 for r in result.regions
             ]

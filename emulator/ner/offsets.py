@@ -64,6 +64,11 @@ class TextIndex:
         """UTF-16 offset of code-point offset ``cp``."""
         return cp + bisect.bisect_left(self._astral, cp)
 
+    def utf16_span(self, start: int, end: int) -> tuple[int, int]:
+        """UTF-16 offset and length of the code-point span ``[start, end)`` (project files, evaluation results)."""
+        offset = self.to_utf16(start)
+        return offset, self.to_utf16(end) - offset
+
     def from_utf16(self, offset: int) -> int:
         """Code-point offset of UTF-16 offset ``offset``; refuses offsets past the end or inside a surrogate pair."""
         if not 0 <= offset <= self.utf16_length():
@@ -133,8 +138,7 @@ class TextIndex:
         always exactly the slice of the document that the returned offset and length designate.
         """
         if unit is StringIndexType.UTF16_CODE_UNIT:
-            offset = self.to_utf16(start)
-            return offset, self.to_utf16(end) - offset, self.text[start:end]
+            return (*self.utf16_span(start, end), self.text[start:end])
         if unit is StringIndexType.TEXT_ELEMENTS_V8:
             start, end = self.snap_to_clusters(start, end)
             offset = self.to_text_elements(start)

@@ -108,18 +108,19 @@ def _document_to_json(document: Document) -> dict[str, Any]:
     if document.dataset is not None:
         result["dataset"] = document.dataset
     result["entities"] = [
-        {
-            "regionOffset": index.to_utf16(region.start),
-            "regionLength": index.to_utf16(region.end) - index.to_utf16(region.start),
-            "labels": [
-                {
-                    "category": label.category,
-                    "offset": index.to_utf16(label.start),
-                    "length": index.to_utf16(label.end) - index.to_utf16(label.start),
-                }
-                for label in region.labels
-            ],
-        }
+        {**region_json(index, region), "labels": [label_json(index, label) for label in region.labels]}
         for region in document.regions
     ]
     return result
+
+
+def region_json(index: TextIndex, region: Region) -> dict[str, int]:
+    """``regionOffset`` and ``regionLength`` in UTF-16 code units (project files, evaluation results)."""
+    offset, length = index.utf16_span(region.start, region.end)
+    return {"regionOffset": offset, "regionLength": length}
+
+
+def label_json(index: TextIndex, label: Label) -> dict[str, Any]:
+    """A label as project files and evaluation results write it: category, UTF-16 offset and length."""
+    offset, length = index.utf16_span(label.start, label.end)
+    return {"category": label.category, "offset": offset, "length": length}
