@@ -27,6 +27,12 @@ class UnsafeLocationError(ValueError):
     """The location breaks the naming rules or points outside the source."""
 
 
+def _check_location(location: str) -> None:
+    """Refuse a location that breaks the naming rule before it is used as a key or a path."""
+    if not DOCUMENT_LOCATION(location):
+        raise UnsafeLocationError(DOCUMENT_LOCATION.explain(location, "document location"))
+
+
 class DocumentSource(Protocol):
     """Returns the raw bytes stored at a document location."""
 
@@ -40,8 +46,7 @@ class DirectorySource:
         self.root = Path(root).resolve()
 
     def read(self, location: str) -> bytes:
-        if not DOCUMENT_LOCATION(location):
-            raise UnsafeLocationError(DOCUMENT_LOCATION.explain(location, "document location"))
+        _check_location(location)
         path = (self.root / location).resolve()
         if not path.is_relative_to(self.root):
             raise UnsafeLocationError(f"document location {location!r} resolves outside the storage folder")
@@ -60,8 +65,7 @@ class MappingSource:
         self._texts = dict(texts)
 
     def read(self, location: str) -> bytes:
-        if not DOCUMENT_LOCATION(location):
-            raise UnsafeLocationError(DOCUMENT_LOCATION.explain(location, "document location"))
+        _check_location(location)
         try:
             text = self._texts[location]
         except KeyError as exc:

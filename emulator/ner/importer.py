@@ -58,7 +58,7 @@ class _Reader:
         self, obj: Mapping[str, Any], key: str, target: str, kind: type[T], *, required: bool, code: str
     ) -> T | None:
         """``obj[key]`` if it has type ``kind``; records an issue and returns None otherwise."""
-        path = f"{target}.{key}" if target else key
+        path = _path(target, key)
         if key not in obj or obj[key] is None:
             if required:
                 self.issue(code, path, f"'{key}' is required")
@@ -84,9 +84,14 @@ class _Reader:
         """``obj[key]`` if it is a string that satisfies ``rule``; records an issue and returns None otherwise."""
         value = self.get(obj, key, target, str, required=required, code=code)
         if value is not None and not rule(value):
-            self.issue(code, f"{target}.{key}", rule.explain(value, what))
+            self.issue(code, _path(target, key), rule.explain(value, what))
             return None
         return value
+
+
+def _path(target: str, key: str) -> str:
+    """The JSON path of ``key`` inside the object at ``target`` ("" is the document root)."""
+    return f"{target}.{key}" if target else key
 
 
 def _json_type(kind: type) -> str:
