@@ -9,6 +9,7 @@ $(BIN)/cner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]' 'tox>=4.11'
+	$(BIN)/pip install --quiet --no-deps azure-ai-textanalytics-authoring==1.0.0b1
 	touch $@
 
 ## up: bring the offline stack up (sample project -> trained model -> first prediction)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_RESOURCE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,50}")
+_RESOURCE_NAME = re.compile(r"(?!\.{1,2}\Z)[A-Za-z0-9_.-]{1,50}")
 _ENTITY_FORBIDDEN = re.compile(r"[:$&%*()+~#/?\x00-\x1f\x7f]")
 _CONTAINER_NAME = re.compile(r"(?=.{3,63}\Z)[a-z0-9]+(?:-[a-z0-9]+)*")
 _LOCATION_SEGMENT_FORBIDDEN = re.compile(r'[\\\x00-\x1f\x7f:*?"<>|]')
@@ -44,10 +44,10 @@ def _is_document_location(location: str) -> bool:
 
 
 RESOURCE_NAME = NameRule(
-    "1-50 characters from letters, digits, '_', '.' and '-'",
+    "1-50 characters from letters, digits, '_', '.' and '-', and not '.' or '..'",
     lambda name: _RESOURCE_NAME.fullmatch(name) is not None,
 )
-"""Project, trained-model, deployment and exported-model names."""
+"""Project, trained-model, deployment and exported-model names; they become folder names, hence no '.'/'..'."""
 
 ENTITY_NAME = NameRule(
     "1-50 characters, none of : $ & % * ( ) + ~ # / ?, no control characters and no surrounding spaces",

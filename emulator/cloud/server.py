@@ -1,0 +1,45 @@
+"""Serving the emulator with a production WSGI server (waitress), in the foreground or in a thread.
+
+waitress is a multi-threaded pure-Python server: the job engine's worker threads and the request threads
+share one process and one store, which is what an emulator needs (a pre-fork server would split them).
+``BackgroundServer`` serves on an ephemeral loopback port for tests, benchmarks and ``cner up``.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Any
+
+from flask import Flask
+from waitress import serve as waitress_serve
+from waitress.server import create_server
+
+THREADS = 8
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Serve until interrupted."""
+    waitress_serve(app, host=host, port=port, threads=THREADS, ident="cner-emulator")
+
+
+class BackgroundServer:
+    """``app`` served on ``host`` (port 0: any free port) in a daemon thread; ``url`` is where."""
+
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server: Any = create_server(app, host=host, port=port, threads=THREADS, ident="cner-emulator")
+        self.url = f"http://{host}:{self._server.effective_port}"
+        self._thread = threading.Thread(target=self._server.run, name="cner-emulator", daemon=True)
+
+    def __enter__(self) -> BackgroundServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=10)
