@@ -12,7 +12,6 @@ from hypothesis import settings
 
 from emulator.cloud.app import close_app, create_app
 from emulator.cloud.resource import CloudConfig
-
 from emulator.ner import Model, Project, train_project
 from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
 from fixtures.sample_project import build_project

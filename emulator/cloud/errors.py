@@ -112,9 +112,10 @@ _BY_STATUS: dict[int, tuple[type[ApiError], str]] = {
 
 def _from_http(exc: HTTPException) -> Response:
     kind, code = _BY_STATUS.get(exc.code or 500, (ApiError, "InternalServerError"))
+    allowed = ", ".join(getattr(exc, "valid_methods", None) or [])
     messages = {
         404: "The requested resource does not exist; check the path against the API reference.",
-        405: f"This resource does not support that method; allowed: {', '.join(getattr(exc, 'valid_methods', []) or [])}",
+        405: f"This resource does not support that method; allowed: {allowed}",
         413: "The request body is larger than this operation accepts.",
     }
     response = kind(messages.get(exc.code or 500, exc.description or exc.name), code=code).response()

@@ -11,7 +11,7 @@ How jobs progress is a setting of the control plane, after moto's state transiti
 * ``manual``: the job stays ``notStarted`` until ``step`` releases it.
 
 Runners receive a ``JobContext``: they report progress with ``update``, finish by returning, fail by
-raising ``JobFailed`` and watch ``cancelled`` (set by ``cancel``).
+raising ``JobFailedError`` and watch ``cancelled`` (set by ``cancel``).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ TERMINAL = frozenset({"succeeded", "failed", "cancelled", "partiallyCompleted"})
 PROGRESSION_MODES = ("timed", "immediate", "manual")
 
 
-class JobFailed(Exception):
+class JobFailedError(Exception):
     """Ends a job as ``failed`` with these ``errors`` (each ``{code, message, target?}``)."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
@@ -100,7 +100,7 @@ class JobEngine:
             return None
         return job
 
-    def list(self, kind: str, project: str) -> list[dict[str, Any]]:
+    def of_kind(self, kind: str, project: str) -> list[dict[str, Any]]:
         """Bodies of the project's unexpired jobs of ``kind``, oldest first."""
         now = iso(self._clock.now())
         rows = self._store.query("SELECT body FROM jobs WHERE kind=? AND project=? ORDER BY created", (kind, project))
@@ -181,7 +181,7 @@ class JobEngine:
         self._update(context.job_id, {"status": "running"})
         try:
             self._runners[kind](context)
-        except JobFailed as failure:
+        except JobFailedError as failure:
             self._finish(context.job_id, "failed", failure.errors)
         except Exception:
             log.exception("job %s (%s) failed unexpectedly", context.job_id, kind)

@@ -24,8 +24,10 @@ def _count(name: str, default: int | None) -> int | None:
     if raw is None:
         return default
     if not raw.isdigit() or int(raw) < 0 or (name == "maxpagesize" and int(raw) == 0):
-        raise invalid(f"{name} must be a {'positive' if name == 'maxpagesize' else 'non-negative'} integer, not {raw!r}",
-                      target=name)
+        raise invalid(
+            f"{name} must be a {'positive' if name == 'maxpagesize' else 'non-negative'} integer, not {raw!r}",
+            target=name,
+        )
     return int(raw)
 
 

@@ -41,5 +41,9 @@ class BackgroundServer:
         self.close()
 
     def close(self) -> None:
-        self._server.close()
+        """Close the listening socket and every connection (ending waitress's loop), then stop the workers."""
+        while self._server._map:
+            for channel in list(self._server._map.values()):
+                channel.close()
         self._thread.join(timeout=10)
+        self._server.task_dispatcher.shutdown()

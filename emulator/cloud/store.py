@@ -94,8 +94,10 @@ class Store:
             cursor = db.execute("DELETE FROM resources WHERE kind=? AND project=? AND name=?", (kind, project, name))
             return cursor.rowcount > 0
 
-    def list(self, kind: str, project: str = "") -> list[dict[str, Any]]:
-        rows = self.query("SELECT body FROM resources WHERE kind=? AND project=? ORDER BY created, name", (kind, project))
+    def listing(self, kind: str, project: str = "") -> list[dict[str, Any]]:
+        rows = self.query(
+            "SELECT body FROM resources WHERE kind=? AND project=? ORDER BY created, name", (kind, project)
+        )
         return [json.loads(row["body"]) for row in rows]
 
     def delete_project(self, project: str) -> None:

@@ -1,0 +1,80 @@
+"""The authoring blueprint and what its handlers share: names, bodies, the project lookup.
+
+Handlers stay thin (parse, one backend step, serialize); the checks every one of them makes live here so
+each rule is written once: names that become folder names pass ``ner.naming.RESOURCE_NAME``; a body must
+be a JSON object; a project must exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+
+from emulator.ner import ProjectIssue, naming
+
+from ..errors import BadRequest, NotFound, invalid
+from ..resource import current
+
+bp = Blueprint("authoring", __name__, url_prefix="/language/authoring/analyze-text")
+
+PROJECT = "project"
+MODEL = "model"
+DEPLOYMENT = "deployment"
+EXPORTED_MODEL = "exported-model"
+
+
+def valid_name(name: str, what: str) -> str:
+    """``name`` if it is a valid project/model/deployment name, else 400 quoting the rule."""
+    if not naming.RESOURCE_NAME(name):
+        raise invalid(naming.RESOURCE_NAME.explain(name, what), target=what.replace(" ", ""))
+    return name
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object, or 400 saying what is wrong with it."""
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        raise BadRequest("The request body is not valid JSON; send a JSON object.", inner="InvalidRequestBodyFormat")
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.", inner="InvalidRequestBodyFormat")
+    return body
+
+
+def existing_project(project: str) -> dict[str, Any]:
+    """The stored project, or 404 ProjectNotFound."""
+    stored = current().store.get(PROJECT, "", valid_name(project, "project name"))
+    if stored is None:
+        raise NotFound(
+            f"The project {project!r} does not exist; create it with PATCH or :import first.",
+            code="ProjectNotFound",
+            target="projectName",
+        )
+    return stored
+
+
+def existing(kind: str, project: str, name: str, what: str) -> dict[str, Any]:
+    """The stored ``kind`` resource of ``project``, or 404 naming it."""
+    stored = current().store.get(kind, project, valid_name(name, what))
+    if stored is None:
+        raise NotFound(f"The {what} {name!r} does not exist in project {project!r}.", code="NotFound", target=what)
+    return stored
+
+
+def issue_json(issue: ProjectIssue) -> dict[str, Any]:
+    """A project-file problem as an Azure error detail."""
+    return {
+        "code": "InvalidRequest",
+        "message": issue.message,
+        "target": issue.target,
+        "innererror": {"code": issue.code, "message": issue.message},
+    }
+
+
+def data_dir(project: str) -> Any:
+    """Where an imported project keeps its project file and texts."""
+    return current().store.path("projects", project, "data")
+
+
+def model_dir(project: str, label: str) -> Any:
+    return current().store.path("projects", project, "models", label)

@@ -1,0 +1,99 @@
+"""Service-wide lists: ``global/languages`` and ``global/training-config-versions``.
+
+The language list is the one Custom NER documents as supported (``language-support.md``); the training
+config version is the one Azure lists for Custom NER, with the expiry date the real service reported for
+its models in the recorded deployment (sdk-clients.md §6), used for every model and deployment here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from emulator.ner import TRAINING_CONFIG_VERSIONS
+
+from ..errors import invalid
+from ..paging import page
+from ..versions import requested_version
+from .blueprint import bp
+
+MODEL_EXPIRATION_DATE = "2027-10-27"
+PROJECT_KINDS = (
+    "CustomSingleLabelClassification",
+    "CustomMultiLabelClassification",
+    "CustomEntityRecognition",
+    "CustomAbstractiveSummarization",
+    "CustomHealthcare",
+    "CustomTextSentiment",
+)
+LANGUAGES = (
+    ("English", "en"),
+    ("English (US)", "en-us"),
+    ("Afrikaans", "af"),
+    ("Arabic", "ar"),
+    ("Bulgarian", "bg"),
+    ("Catalan", "ca"),
+    ("Chinese (Simplified)", "zh-hans"),
+    ("Chinese (Traditional)", "zh-hant"),
+    ("Czech", "cs"),
+    ("Danish", "da"),
+    ("Dutch", "nl"),
+    ("Estonian", "et"),
+    ("Finnish", "fi"),
+    ("French", "fr"),
+    ("German", "de"),
+    ("Greek", "el"),
+    ("Hebrew", "he"),
+    ("Hindi", "hi"),
+    ("Hungarian", "hu"),
+    ("Indonesian", "id"),
+    ("Italian", "it"),
+    ("Japanese", "ja"),
+    ("Korean", "ko"),
+    ("Latvian", "lv"),
+    ("Lithuanian", "lt"),
+    ("Norwegian", "nb"),
+    ("Polish", "pl"),
+    ("Portuguese (Brazil)", "pt-br"),
+    ("Portuguese (Portugal)", "pt-pt"),
+    ("Romanian", "ro"),
+    ("Russian", "ru"),
+    ("Slovak", "sk"),
+    ("Slovenian", "sl"),
+    ("Spanish", "es"),
+    ("Swedish", "sv"),
+    ("Thai", "th"),
+    ("Turkish", "tr"),
+    ("Ukrainian", "uk"),
+    ("Vietnamese", "vi"),
+)
+
+
+def _project_kind(required: bool) -> str:
+    kind = request.args.get("projectKind")
+    if kind is None and required:
+        raise invalid(
+            f"projectKind is required in this api-version; use one of {', '.join(PROJECT_KINDS)}", target="projectKind"
+        )
+    kind = kind or PROJECT_KINDS[0]
+    if kind not in PROJECT_KINDS:
+        raise invalid(f"projectKind {kind!r} is unknown; use one of {', '.join(PROJECT_KINDS)}", target="projectKind")
+    return kind
+
+
+@bp.get("/projects/global/languages")
+def supported_languages() -> dict[str, Any]:
+    version = requested_version()
+    _project_kind(required=False)
+    return page([{"languageName": name, "languageCode": code} for name, code in LANGUAGES], version)
+
+
+@bp.get("/projects/global/training-config-versions")
+def training_config_versions() -> dict[str, Any]:
+    version = requested_version()
+    _project_kind(required=version.nullable_next_link)
+    items = [
+        {"trainingConfigVersion": v, "modelExpirationDate": MODEL_EXPIRATION_DATE} for v in TRAINING_CONFIG_VERSIONS
+    ]
+    return page(items, version)

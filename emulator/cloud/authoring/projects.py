@@ -1,0 +1,253 @@
+"""Projects: create/update (PATCH), get, list, delete (LRO), ``:import`` and ``:export`` (LROs).
+
+A project's labelled data is what its last successful import left in ``projects/<name>/data``: the
+normalised project file and a copy of every text, so later changes to the storage container do not change
+a project (Azure also snapshots the blobs at import). ``:import`` checks the body at once (400 for what
+the body itself shows) and reads the texts in the job, which reports missing or unreadable files as job
+errors naming them, as the service does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from emulator.ner import DirectorySource, ProjectError, parse_metadata, parse_project, project_to_json
+from emulator.ner.artifact import staged_directory
+
+from ..clock import iso
+from ..errors import BadRequest, NotFound, invalid
+from ..jobs import JobContext, JobFailedError
+from ..paging import page
+from ..resource import Resource, current
+from ..versions import requested_version
+from . import lro
+from .blueprint import PROJECT, bp, data_dir, existing_project, issue_json, json_object, model_dir, valid_name
+
+IMPORT, EXPORT, DELETION = "import", "export", "deletion"
+PROJECT_FILE = "project.json"
+DOCUMENTS = "documents"
+_IMMUTABLE = ("projectKind", "projectName")
+_MISSING_TEXT = frozenset({"DocumentNotFound"})
+
+
+def _metadata_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``CreateProjectOptions`` part of a stored project, as a metadata object to validate."""
+    keys = (
+        "projectKind",
+        "storageInputContainerName",
+        "projectName",
+        "multilingual",
+        "description",
+        "language",
+        "settings",
+    )
+    return {k: body[k] for k in keys if k in body}
+
+
+def _validate_metadata(metadata: dict[str, Any]) -> None:
+    try:
+        parse_metadata(metadata, "")
+    except ProjectError as exc:
+        raise BadRequest(
+            "The project metadata is not valid: " + "; ".join(i.message for i in exc.issues),
+            inner="InvalidParameterValue",
+            details=[issue_json(i) for i in exc.issues],
+        ) from exc
+
+
+@bp.get("/projects")
+def list_projects() -> dict[str, Any]:
+    return page(current().store.listing(PROJECT), requested_version())
+
+
+@bp.get("/projects/<project>")
+def get_project(project: str) -> dict[str, Any]:
+    requested_version()
+    return existing_project(project)
+
+
+@bp.patch("/projects/<project>")
+def create_or_update_project(project: str) -> tuple[dict[str, Any], int]:
+    """JSON merge patch (RFC 7386) of the project's metadata: 201 when created, 200 when updated."""
+    requested_version()
+    valid_name(project, "project name")
+    patch = json_object()
+    resource = current()
+    stored = resource.store.get(PROJECT, "", project)
+    if "projectName" in patch and patch["projectName"] != project:
+        raise invalid(
+            f"projectName {patch['projectName']!r} in the body differs from {project!r} in the URL; make them equal",
+            target="projectName",
+        )
+    if stored is not None:
+        for key in _IMMUTABLE:
+            if key in patch and patch[key] != stored[key]:
+                raise invalid(f"{key} cannot change once a project exists (it is {stored[key]!r})", target=key)
+    merged = {**(stored or {}), **patch, "projectName": project}
+    now = iso(resource.clock.now())
+    merged = {"createdDateTime": stored["createdDateTime"] if stored else now, "lastModifiedDateTime": now, **merged}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    _validate_metadata(_metadata_fields(merged))
+    merged["lastModifiedDateTime"] = now
+    merged.setdefault("multilingual", False)
+    resource.store.put(PROJECT, "", project, merged, created=resource.clock.now().timestamp())
+    return merged, 200 if stored else 201
+
+
+@bp.delete("/projects/<project>")
+def delete_project(project: str) -> Response:
+    version = requested_version()
+    existing_project(project)
+    job = current().jobs.submit(DELETION, project, project, {})
+    return lro.accepted(job, f"projects/global/deletion-jobs/{job['jobId']}", version)
+
+
+@bp.get("/projects/global/deletion-jobs/<job_id>")
+def deletion_job(job_id: str) -> Response:
+    requested_version()
+    job = current().jobs.get(job_id)
+    if job is None or job["kind"] != DELETION:
+        raise NotFound(f"There is no deletion job {job_id!r}.", code="NotFound", inner="OperationNotFound")
+    return lro.job_state(DELETION, job["project"], None, job_id)
+
+
+def run_deletion(resource: Resource, context: JobContext) -> None:
+    resource.store.delete_project(context.project)
+    shutil.rmtree(resource.store.path("projects", context.project), ignore_errors=True)
+
+
+@bp.post("/projects/<project>/:import")
+def import_project(project: str) -> Response:
+    version = requested_version()
+    valid_name(project, "project name")
+    fmt = request.headers.get("format", "json")
+    if fmt.lower() != "json":
+        raise invalid(
+            f"format {fmt!r} is not supported by this emulator; send the project file as JSON", target="format"
+        )
+    body = json_object()
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("projectName") not in (None, project):
+        raise invalid(
+            f"metadata.projectName {metadata.get('projectName')!r} differs from {project!r} in the URL; "
+            "make them equal",
+            target="metadata.projectName",
+        )
+    _check_body(body)
+    job = current().jobs.submit(IMPORT, project, project, {"projectFile": body})
+    return lro.accepted(job, f"projects/{project}/import/jobs/{job['jobId']}", version)
+
+
+def _source(body: dict[str, Any]) -> DirectorySource:
+    metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    container = str(metadata.get("storageInputContainerName", ""))  # type: ignore[union-attr]
+    return DirectorySource(current().store.path("storage", container))
+
+
+def _check_body(body: dict[str, Any]) -> None:
+    """400 for every problem of the project file that does not depend on reading a text that is missing."""
+    try:
+        parse_project(body, _source(body))
+    except ProjectError as exc:
+        problems = [i for i in exc.issues if i.code not in _MISSING_TEXT]
+        if problems:
+            raise BadRequest(
+                f"The project file has {len(problems)} problem(s); the first: {problems[0]}",
+                inner="InvalidParameterValue",
+                details=[issue_json(i) for i in problems],
+            ) from exc
+
+
+def run_import(resource: Resource, context: JobContext) -> None:
+    body = context.input["projectFile"]
+    source = DirectorySource(resource.store.path("storage", body["metadata"]["storageInputContainerName"]))
+    try:
+        project = parse_project(body, source)
+    except ProjectError as exc:
+        raise JobFailedError([issue_json(i) for i in exc.issues]) from exc
+    with staged_directory(resource.store.path("projects", context.project, "data")) as staging:
+        file = project_to_json(project)
+        (staging / PROJECT_FILE).write_text(json.dumps(file, ensure_ascii=False), encoding="utf-8")
+        for document in project.documents:
+            path = staging.joinpath(DOCUMENTS, *document.location.split("/"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(document.text, encoding="utf-8", newline="")
+    stored = resource.store.get(PROJECT, "", context.project)
+    now = resource.clock.now()
+    metadata = {k: v for k, v in file["metadata"].items() if not (k == "description" and v == "")}
+    created = stored["createdDateTime"] if stored else iso(now)
+    updated = {"createdDateTime": created, **(stored or {}), **metadata, "lastModifiedDateTime": iso(now)}
+    resource.store.put(PROJECT, "", context.project, updated, created=now.timestamp())
+
+
+@bp.get("/projects/<project>/import/jobs/<job_id>")
+def import_job(project: str, job_id: str) -> Response:
+    requested_version()
+    return lro.job_state(IMPORT, valid_name(project, "project name"), None, job_id)
+
+
+@bp.post("/projects/<project>/:export")
+def export_project(project: str) -> Response:
+    version = requested_version()
+    existing_project(project)
+    index_type = request.args.get("stringIndexType")
+    if index_type != "Utf16CodeUnit":
+        raise invalid(
+            "stringIndexType=Utf16CodeUnit is required: project files count offsets in UTF-16 code units",
+            target="stringIndexType",
+        )
+    label = request.args.get("trainedModelLabel")
+    if label is not None:
+        if not version.export_of_trained_model:
+            raise invalid(
+                f"trainedModelLabel needs api-version 2022-10-01-preview or later, not {version.name}",
+                target="trainedModelLabel",
+            )
+        if not (model_dir(project, valid_name(label, "trained model label")) / PROJECT_FILE).is_file():
+            raise NotFound(
+                f"The trained model {label!r} does not exist in project {project!r}.",
+                code="NotFound",
+                target="trainedModelLabel",
+            )
+    elif not (data_dir(project) / PROJECT_FILE).is_file():
+        raise invalid(f"The project {project!r} has no data yet; import a project file first.", target="projectName")
+    job_input = {"trainedModelLabel": label, "projectFileVersion": version.name, "hostUrl": request.host_url}
+    job = current().jobs.submit(EXPORT, project, project, job_input)
+    return lro.accepted(job, f"projects/{project}/export/jobs/{job['jobId']}", version)
+
+
+def run_export(resource: Resource, context: JobContext) -> None:
+    label = context.input["trainedModelLabel"]
+    folder = resource.store.path("projects", context.project, *(("models", label) if label else ("data",)))
+    file = json.loads((folder / PROJECT_FILE).read_text(encoding="utf-8"))
+    file["projectFileVersion"] = context.input["projectFileVersion"]
+    exports = resource.store.path("projects", context.project, "exports")
+    exports.mkdir(parents=True, exist_ok=True)
+    (exports / f"{context.job_id}.json").write_text(json.dumps(file, ensure_ascii=False), encoding="utf-8")
+    path = f"{bp.url_prefix}/projects/{context.project}/export/jobs/{context.job_id}/result"
+    version = context.input["projectFileVersion"]
+    context.update(resultUrl=f"{context.input['hostUrl'].rstrip('/')}{path}?api-version={version}")
+
+
+@bp.get("/projects/<project>/export/jobs/<job_id>")
+def export_job(project: str, job_id: str) -> Response:
+    requested_version()
+    return lro.job_state(EXPORT, valid_name(project, "project name"), None, job_id)
+
+
+@bp.get("/projects/<project>/export/jobs/<job_id>/result")
+def export_result(project: str, job_id: str) -> Response:
+    requested_version()
+    job = current().jobs.get(job_id)
+    path = current().store.path("projects", valid_name(project, "project name"), "exports", f"{job_id}.json")
+    if job is None or job["project"] != project or job["kind"] != EXPORT or not path.is_file():
+        raise NotFound(
+            f"There is no finished export job {job_id!r} in project {project!r}.",
+            code="NotFound",
+            inner="OperationNotFound",
+        )
+    return jsonify(json.loads(path.read_text(encoding="utf-8")))
