@@ -41,9 +41,13 @@ class BackgroundServer:
         self.close()
 
     def close(self) -> None:
-        """Close the listening socket and every connection (ending waitress's loop), then stop the workers."""
-        while self._server._map:
-            for channel in list(self._server._map.values()):
+        """Close every socket from inside waitress's loop (ending it), then stop the request workers."""
+        server = self._server
+
+        def close_all() -> None:
+            for channel in list(server._map.values()):
                 channel.close()
+
+        server.trigger.pull_trigger(close_all)
         self._thread.join(timeout=10)
-        self._server.task_dispatcher.shutdown()
+        server.task_dispatcher.shutdown()

@@ -1,0 +1,114 @@
+"""Reading and checking the small JSON bodies of the control plane and the metering protocol.
+
+Every refusal is a 400 with the service's error body whose ``target`` names the field and whose message says
+what would be accepted, so a caller fixes a bad body from the answer alone. The body is read with a byte limit
+before it is parsed: a client cannot make the emulator buffer or parse more than an operation accepts, and
+``NaN``/``Infinity`` or nesting deep enough to exhaust the parser are refused like any other bad JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
+from flask import request
+
+from ..errors import BadRequest, PayloadTooLarge, invalid
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_json(limit: int) -> Any:
+    """The request's JSON body, at most ``limit`` bytes.
+
+    :raises PayloadTooLarge: the body is longer than ``limit``.
+    :raises BadRequest: the body is not JSON.
+    """
+    if (request.content_length or 0) > limit:
+        raise PayloadTooLarge(f"the body may hold at most {limit} bytes; send less", target="body")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the body may hold at most {limit} bytes; send less", target="body")
+    try:
+        return json.loads(data, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(
+            f"the body is not valid JSON ({exc}); send a JSON document encoded in UTF-8",
+            code="InvalidRequest",
+            inner="InvalidRequestBodyFormat",
+            target="body",
+        ) from exc
+
+
+def describe(value: Any) -> str:
+    """A short rendering of a refused value for a message (long values are cut)."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class Body:
+    """A JSON object body whose fields are taken out one by one, each checked, with unknown fields refused."""
+
+    def __init__(self, value: Any, allowed: Iterable[str]) -> None:
+        if not isinstance(value, dict):
+            raise BadRequest(
+                f"the body must be a JSON object, not {describe(value)}",
+                code="InvalidRequest",
+                inner="InvalidRequestBodyFormat",
+                target="body",
+            )
+        allowed = tuple(allowed)
+        unknown = sorted(set(value) - set(allowed))
+        if unknown:
+            raise invalid(f"unknown field {unknown[0]!r}; this body accepts {', '.join(allowed)}", target=unknown[0])
+        self.fields: dict[str, Any] = value
+
+    def __contains__(self, name: str) -> bool:
+        return self.fields.get(name) is not None
+
+    def number(self, name: str, low: float, high: float, *, unit: str = "") -> float | None:
+        """A finite number in ``[low, high]`` (booleans are not numbers), or None when absent or null."""
+        value = self.fields.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise invalid(f"{name} must be a number from {low:g} to {high:g}{unit}, not {describe(value)}", target=name)
+        return float(value)
+
+    def integer(self, name: str, low: int, high: int, *, unit: str = "") -> int | None:
+        """An integer in ``[low, high]`` (``3.0`` is not an integer), or None when absent or null."""
+        value = self.fields.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise invalid(f"{name} must be an integer from {low} to {high}{unit}, not {describe(value)}", target=name)
+        return value
+
+    def boolean(self, name: str) -> bool | None:
+        value = self.fields.get(name)
+        if value is None or isinstance(value, bool):
+            return value
+        raise invalid(f"{name} must be true or false, not {describe(value)}", target=name)
+
+    def string(self, name: str, *, max_length: int = 200, choices: Iterable[str] = ()) -> str | None:
+        """A non-empty string (one of ``choices`` when given), or None when absent or null."""
+        value = self.fields.get(name)
+        if value is None:
+            return None
+        choices = tuple(choices)
+        if choices and value not in choices:
+            raise invalid(f"{name} must be one of {', '.join(choices)}, not {describe(value)}", target=name)
+        if not isinstance(value, str) or not value or len(value) > max_length:
+            raise invalid(f"{name} must be a string of 1 to {max_length} characters, not {describe(value)}", target=name)
+        return value
+
+
+def require(value: Any | None, name: str, what: str) -> Any:
+    """``value`` unless it is None, when the field ``name`` (described by ``what``) was required."""
+    if value is None:
+        raise invalid(f"{name} is required: {what}", target=name)
+    return value
+
