@@ -55,6 +55,7 @@ def _validate_metadata(metadata: dict[str, Any]) -> None:
         raise BadRequest(
             "The project metadata is not valid: " + "; ".join(i.message for i in exc.issues),
             inner="InvalidParameterValue",
+            target=exc.issues[0].target.lstrip("."),
             details=[issue_json(i) for i in exc.issues],
         ) from exc
 
@@ -158,6 +159,7 @@ def _check_body(body: dict[str, Any]) -> None:
             raise BadRequest(
                 f"The project file has {len(problems)} problem(s); the first: {problems[0]}",
                 inner="InvalidParameterValue",
+                target=problems[0].target,
                 details=[issue_json(i) for i in problems],
             ) from exc
 
