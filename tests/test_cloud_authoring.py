@@ -23,6 +23,7 @@ from emulator.cloud.app import close_app, create_app
 from emulator.cloud.jobs import Progression
 from emulator.cloud.resource import CloudConfig
 from emulator.ner import load_model
+from fixtures.contract_schemas import response_schema_for, validate
 from fixtures.sample_project import CONTAINER_NAME, PROJECT_NAME, write_project
 
 from .conftest import CLOUD_KEYS
@@ -31,6 +32,23 @@ V = "2025-05-15-preview"
 BASE = "/language/authoring/analyze-text"
 JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}_\d{18}")
 TERMINAL = {"succeeded", "failed", "cancelled"}
+
+
+@pytest.fixture(autouse=True)
+def responses_follow_the_contract_schemas(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every authoring answer in this module must validate against the schema Azure's real answers validate
+    against (tests/test_contract_schemas.py), so the emulator is held to the service's shapes, not its own."""
+    original = client.open
+
+    def checked(*args: Any, **kwargs: Any) -> TestResponse:
+        response: TestResponse = original(*args, **kwargs)
+        path = str(args[0] if args else kwargs.get("path", ""))
+        name = response_schema_for(kwargs.get("method", "GET"), path, response.status_code)
+        if path.startswith(BASE) and name is not None:
+            validate(name, response.get_json())
+        return response
+
+    monkeypatch.setattr(client, "open", checked)
 
 
 def url(path: str, version: str | None = V, **query: str) -> str:
