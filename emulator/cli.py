@@ -12,6 +12,9 @@ from typing import IO
 
 import click
 
+from emulator.cloud.app import close_app, create_app
+from emulator.cloud.resource import TIERS, CloudConfig
+from emulator.cloud.server import serve
 from emulator.ner import (
     DirectorySource,
     EngineError,
@@ -25,7 +28,7 @@ from emulator.ner import (
     train_project,
     write_archive,
 )
-from emulator.quickstart import bring_up
+from emulator.quickstart import LOCAL_KEY, bring_up
 from fixtures.sample_project import DEFAULT_DOCUMENTS, DEFAULT_SEED, write_project
 
 
@@ -159,9 +162,63 @@ def predict(model_dir: Path, files: tuple[IO[str], ...], texts: tuple[str, ...],
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the stack keeps its data.",
 )
-def up(workdir: Path) -> None:
-    """Bring the offline stack up: sample project, trained sample model, first prediction."""
+@click.option("--serve", is_flag=True, help="Then keep serving the emulated cloud on 127.0.0.1:5100 until Ctrl-C.")
+def up(workdir: Path, serve: bool) -> None:
+    """Bring the offline stack up: the sample project published through the emulated cloud, trained, deployed
+    and exported, its model downloaded as the container gets it, and a first prediction."""
     stack = bring_up(workdir, say=lambda line: click.echo(f"[up] {line}", err=True))
     click.echo(f"[up] prediction on a document the model has not seen ({len(stack.demo_text)} characters):", err=True)
     json.dump({"entities": stack.demo_entities}, sys.stdout, indent=2, ensure_ascii=False)
     click.echo()
+    command = f"cner cloud --data-dir {stack.cloud_dir} --api-key {LOCAL_KEY}"
+    if not serve:
+        click.echo(f"[up] serve the emulated cloud with: {command}", err=True)
+        return
+    _serve(CloudConfig(stack.cloud_dir, (LOCAL_KEY,)), "127.0.0.1", 5100)
+
+
+def _serve(config: CloudConfig, host: str, port: int) -> None:
+    app = create_app(config)
+    click.echo(
+        f"[cloud] emulated Language resource ({config.tier}) at http://{host}:{port}, data in {config.data_dir}",
+        err=True,
+    )
+    try:
+        serve(app, host, port)
+    finally:
+        close_app(app)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5100, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--data-dir",
+    default=".cner/cloud",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where projects, models, jobs and usage records persist (SQLite + files).",
+)
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    required=True,
+    envvar="CNER_API_KEYS",
+    help="A key of the resource (repeat for key 2); or CNER_API_KEYS, space-separated. Never logged.",
+)
+@click.option("--tier", type=click.Choice(TIERS), default="S", show_default=True, help="F0: 5,000 text records/month.")
+@click.option(
+    "--retry-after",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.01, 60),
+    help="Seconds a poll of a running job is told to wait.",
+)
+def cloud(host: str, port: int, data_dir: Path, api_keys: tuple[str, ...], tier: str, retry_after: float) -> None:
+    """Serve the emulated Azure Language resource: authoring, model export, billing and the control plane."""
+    try:
+        config = CloudConfig(data_dir, api_keys, tier=tier, retry_after=retry_after)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    _serve(config, host, port)
