@@ -20,9 +20,10 @@ up: $(BIN)/cner
 test: $(BIN)/cner
 	$(BIN)/tox run -e tests,lint,type
 
-## bench: the engine benchmark (accuracy, documents/s, RSS, training time) against its targets
+## bench: the engine and emulated-cloud benchmarks, each figure against its target
 bench: $(BIN)/cner
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/cloud.py
 
 clean:
 	rm -rf $(VENV) .tox .cner

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -24,11 +23,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import Figure, Report, machine
 from emulator.ner import (
     DirectorySource,
     Document,
@@ -42,36 +41,6 @@ from emulator.ner import (
 )
 from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
 from fixtures.sample_project import build_project
-
-
-@dataclass
-class Figure:
-    name: str
-    value: float
-    target: float
-    higher_is_better: bool
-    unit: str = ""
-
-    @property
-    def met(self) -> bool:
-        return self.value >= self.target if self.higher_is_better else self.value < self.target
-
-    def line(self) -> str:
-        sign = ">=" if self.higher_is_better else "<"
-        verdict = "ok  " if self.met else "MISS"
-        return f"{verdict} {self.name:<52} {self.value:>10.3f} {self.unit:<8} target {sign} {self.target:g}"
-
-
-def _machine(core: int) -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
-    return f"{model}; {os.cpu_count()} cores, pinned to core {core}; Python {platform.python_version()}"
 
 
 def _load(root: Path, name: str) -> Project:
@@ -177,12 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-wnut", action="store_true", help="skip the WNUT-17 figure (about a minute)")
     args = parser.parse_args(argv)
     os.sched_setaffinity(0, {args.core})
-    print(_machine(args.core), flush=True)
-    figures: list[Figure] = []
-
-    def report(figure: Figure) -> None:
-        figures.append(figure)
-        print(figure.line(), flush=True)
+    print(machine(f"pinned to core {args.core}"), flush=True)
+    figures = Report()
+    report = figures.add
 
     sample = build_project()
     sample_model = train_project(sample, "bench").model
@@ -225,11 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                 "MB",
             )
         )
-    missed = [f.name for f in figures if not f.met]
-    print(f"{len(figures) - len(missed)}/{len(figures)} targets met" + (f"; missed: {missed}" if missed else ""))
-    if missed:
-        return 1
-    return 2 if data is None else 0
+    verdict = figures.verdict()
+    return verdict or (2 if data is None else 0)
 
 
 if __name__ == "__main__":
