@@ -67,7 +67,9 @@ class Quota:
 
 
 def quota(store: Store, tier: str, month: str) -> Quota:
-    rows = store.query("SELECT COALESCE(SUM(quantity), 0) AS used FROM usage WHERE month=? AND meter=?", (month, TEXT_RECORDS))
+    rows = store.query(
+        "SELECT COALESCE(SUM(quantity), 0) AS used FROM usage WHERE month=? AND meter=?", (month, TEXT_RECORDS)
+    )
     return Quota(month, int(rows[0]["used"]), QUOTA_LIMITS[tier])
 
 
@@ -92,7 +94,15 @@ def record(store: Store, key_slot: str, records: Sequence[UsageRecord], received
                 continue
             db.execute(
                 "INSERT INTO usage (id, key_id, month, meter, quantity, received, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (usage.id, key_slot, usage.month, usage.meter, usage.quantity, received.timestamp(), json.dumps(usage.body)),
+                (
+                    usage.id,
+                    key_slot,
+                    usage.month,
+                    usage.meter,
+                    usage.quantity,
+                    received.timestamp(),
+                    json.dumps(usage.body),
+                ),
             )
             outcomes.append(ACCEPTED)
     return outcomes

@@ -90,11 +90,11 @@ def parse_status_request(value: Any) -> StatusRequest:
     :raises BadRequest: not an object, a field missing or malformed, or an unknown field.
     """
     body = Body(value, STATUS_FIELDS)
-    names = {}
-    for name in ("projectName", "exportedModelName"):
-        names[name] = body.string(name, max_length=50)
-        if names[name] is not None and not naming.RESOURCE_NAME(names[name]):
-            raise invalid(naming.RESOURCE_NAME.explain(names[name], name), target=name)
+    names: dict[str, str | None] = {}
+    for field in ("projectName", "exportedModelName"):
+        name = names[field] = body.string(field, max_length=50)
+        if name is not None and not naming.RESOURCE_NAME(name):
+            raise invalid(naming.RESOURCE_NAME.explain(name, field), target=field)
     return StatusRequest(
         _text(body, "containerType", 200, f"the container's image name, {CONTAINER_TYPE!r} for Custom NER"),
         _text(body, "containerVersion", 64, "the container's version, e.g. its image tag"),

@@ -21,8 +21,8 @@ def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
-def read_json(limit: int) -> Any:
-    """The request's JSON body, at most ``limit`` bytes.
+def read_json(limit: int, *, optional: bool = False) -> Any:
+    """The request's JSON body, at most ``limit`` bytes; ``{}`` for an empty body when it is ``optional``.
 
     :raises PayloadTooLarge: the body is longer than ``limit``.
     :raises BadRequest: the body is not JSON.
@@ -32,6 +32,8 @@ def read_json(limit: int) -> Any:
     data = request.stream.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(f"the body may hold at most {limit} bytes; send less", target="body")
+    if optional and not data.strip():
+        return {}
     try:
         return json.loads(data, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
@@ -47,6 +49,11 @@ def describe(value: Any) -> str:
     """A short rendering of a refused value for a message (long values are cut)."""
     text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _plain(bound: float) -> str:
+    """A bound as people write it: ``3153600000``, ``0.5``, not ``3.1536e+09``."""
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
 
 
 class Body:
@@ -75,7 +82,10 @@ class Body:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-            raise invalid(f"{name} must be a number from {low:g} to {high:g}{unit}, not {describe(value)}", target=name)
+            raise invalid(
+                f"{name} must be a number from {_plain(low)} to {_plain(high)}{unit}, not {describe(value)}",
+                target=name,
+            )
         return float(value)
 
     def integer(self, name: str, low: int, high: int, *, unit: str = "") -> int | None:
@@ -102,7 +112,9 @@ class Body:
         if choices and value not in choices:
             raise invalid(f"{name} must be one of {', '.join(choices)}, not {describe(value)}", target=name)
         if not isinstance(value, str) or not value or len(value) > max_length:
-            raise invalid(f"{name} must be a string of 1 to {max_length} characters, not {describe(value)}", target=name)
+            raise invalid(
+                f"{name} must be a string of 1 to {max_length} characters, not {describe(value)}", target=name
+            )
         return value
 
 
@@ -111,4 +123,3 @@ def require(value: Any | None, name: str, what: str) -> Any:
     if value is None:
         raise invalid(f"{name} is required: {what}", target=name)
     return value
-

@@ -78,7 +78,9 @@ class FaultRule:
     def error_body(self) -> dict[str, Any]:
         """The service's error body this rule answers with (only for rules with a ``status``)."""
         assert self.status is not None
-        code = self.error_code or ERROR_CODES.get(self.status, "InternalServerError" if self.status >= 500 else "InvalidRequest")
+        code = self.error_code or ERROR_CODES.get(
+            self.status, "InternalServerError" if self.status >= 500 else "InvalidRequest"
+        )
         message = self.message or f"Injected fault {self.id}: {self.method} {self.path} answers {self.status}."
         return {"error": {"code": code, "message": message}}
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from flask import Response as FlaskResponse
 from flask import request
 from waitress.channel import ClientDisconnected
 from werkzeug.exceptions import HTTPException
@@ -43,13 +44,13 @@ class DroppedConnectionError(ClientDisconnected):  # type: ignore[misc]
     """Raised out of the app to close the connection unanswered (waitress's own disconnect signal)."""
 
 
-def drop_connection() -> Response:
+def drop_connection() -> FlaskResponse:
     """Ask for the current request's connection to be dropped; return the result from the view.
 
     The view still returns a response (Flask needs one); the interceptor discards it before a byte is sent.
     """
     request.environ[_DROP] = True
-    return Response(status=204)
+    return FlaskResponse(status=204)
 
 
 class Interceptor:
@@ -73,7 +74,7 @@ class Interceptor:
         endpoint = self._endpoint(environ)
         if endpoint is not None and endpoint.startswith("control."):
             return self._wsgi(environ, start_response)
-        started = time.perf_counter()
+        arrived, started = self._clock.now(), time.perf_counter()
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         rule = self._faults.draw(method, path)
         status: list[int] = []
@@ -82,7 +83,7 @@ class Interceptor:
             keys = self._flask.config["CNER_API_KEYS"]
             self._journal.add(
                 Entry(
-                    time=self._clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    time=arrived.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                     method=method,
                     path=path,
                     query=redact_query(environ.get("QUERY_STRING", "")),

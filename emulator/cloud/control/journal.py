@@ -32,6 +32,7 @@ def redact_query(query: str) -> str:
 @dataclass(frozen=True)
 class Entry:
     time: str
+    """When the request arrived, by the resource's clock (so a moved clock shows in the journal too)."""
     method: str
     path: str
     query: str
