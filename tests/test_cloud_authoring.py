@@ -62,7 +62,8 @@ def error_of(response: TestResponse, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     body = response.get_json()
     assert set(body) == {"error"}
-    assert body["error"]["code"] and body["error"]["message"]
+    assert body["error"]["code"]
+    assert body["error"]["message"]
     assert response.headers["x-ms-error-code"] == body["error"]["code"]
     return dict(body["error"])
 
@@ -149,7 +150,9 @@ ROUTES = [
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 @pytest.mark.parametrize("version", [None, "2021-01-01", "2024-11-01"])
-def test_missing_or_unknown_api_version_is_400(client: FlaskClient, method: str, path: str, version: str | None) -> None:
+def test_missing_or_unknown_api_version_is_400(
+    client: FlaskClient, method: str, path: str, version: str | None
+) -> None:
     error = error_of(client.open(url(path, version), method=method, json={}), 400)
     assert error["code"] == "InvalidRequest"
     assert error["target"] == "api-version"
@@ -192,7 +195,8 @@ def test_patch_creates_201_then_updates_200_as_a_merge_patch(client: FlaskClient
     created = client.patch(url("projects/p1"), json=PROJECT, content_type="application/merge-patch+json")
     assert created.status_code == 201
     body = created.get_json()
-    assert body["projectName"] == "p1" and body["multilingual"] is False
+    assert body["projectName"] == "p1"
+    assert body["multilingual"] is False
     assert body["createdDateTime"] == body["lastModifiedDateTime"]
     updated = client.patch(url("projects/p1"), json={"description": None, "language": "de"})
     assert updated.status_code == 200
@@ -316,7 +320,9 @@ def test_export_returns_the_imported_project_file(
     assert error["target"] == "stringIndexType"
 
 
-def test_import_of_a_project_replaces_its_data(client: FlaskClient, imported: str, project_file: dict[str, Any]) -> None:
+def test_import_of_a_project_replaces_its_data(
+    client: FlaskClient, imported: str, project_file: dict[str, Any]
+) -> None:
     project_file["assets"]["documents"] = project_file["assets"]["documents"][:12]
     assert run(client, "POST", f"projects/{imported}/:import", json=project_file)["status"] == "succeeded"
     job = run(client, "POST", f"projects/{imported}/:export?stringIndexType=Utf16CodeUnit")
@@ -355,8 +361,10 @@ def test_training_job_reports_training_then_evaluation(client: FlaskClient, impo
     job = run(client, "POST", f"projects/{imported}/:train", json=TRAIN_BODY | {"trainingConfigVersion": "latest"})
     result = job["result"]
     assert job["status"] == "succeeded"
-    assert result["modelLabel"] == "m1" and result["trainingConfigVersion"] == "2022-05-01"
-    assert result["trainingStatus"]["status"] == "succeeded" and result["trainingStatus"]["percentComplete"] == 100
+    assert result["modelLabel"] == "m1"
+    assert result["trainingConfigVersion"] == "2022-05-01"
+    assert result["trainingStatus"]["status"] == "succeeded"
+    assert result["trainingStatus"]["percentComplete"] == 100
     assert result["evaluationStatus"]["status"] == "succeeded"
     assert result["trainingStatus"]["startDateTime"] <= result["trainingStatus"]["endDateTime"]
     jobs = client.get(url(f"projects/{imported}/train/jobs")).get_json()["value"]
@@ -365,7 +373,8 @@ def test_training_job_reports_training_then_evaluation(client: FlaskClient, impo
 
 def test_models_follow_the_version_and_delete_with_204(client: FlaskClient, imported: str, trained: str) -> None:
     model = client.get(url(f"projects/{imported}/models/{trained}")).get_json()
-    assert model["label"] == trained and model["modelId"].startswith(f"{trained}-")
+    assert model["label"] == trained
+    assert model["modelId"].startswith(f"{trained}-")
     assert model["hasSnapshot"] is False
     old = client.get(url(f"projects/{imported}/models/{trained}", "2022-05-01")).get_json()
     assert "hasSnapshot" not in old
@@ -384,7 +393,8 @@ def test_evaluation_summary_and_paged_results(
     path = f"projects/{imported}/models/{trained}/evaluation/result"
     assert error_of(client.get(url(path)), 400)["target"] == "stringIndexType"
     first = client.get(url(path, stringIndexType="Utf16CodeUnit", maxpagesize="2")).get_json()
-    assert len(first["value"]) == 2 and first["nextLink"]
+    assert len(first["value"]) == 2
+    assert first["nextLink"]
     documents = project_file["assets"]["documents"]
     tests = {d["location"] for d in documents if d.get("dataset") == "Test" and d["entities"]}
     everything, page = list(first["value"]), first
@@ -397,7 +407,8 @@ def test_evaluation_summary_and_paged_results(
 def _wait_for(client: FlaskClient, operation: str, status: str) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while (body := client.get(operation).get_json())["status"] != status:
-        assert time.monotonic() < deadline and body["status"] not in TERMINAL - {status}, body
+        assert time.monotonic() < deadline, body
+        assert body["status"] not in TERMINAL - {status}, body
         time.sleep(0.02)
     return dict(body)
 
@@ -432,19 +443,26 @@ def test_cancelling_a_running_training_kills_it_and_keeps_no_model(
 
 
 def test_deploy_swap_and_delete(client: FlaskClient, imported: str, trained: str) -> None:
-    assert run(client, "PUT", f"projects/{imported}/deployments/prod", json={"trainedModelLabel": trained})[
-        "status"
-    ] == "succeeded"
+    assert (
+        run(client, "PUT", f"projects/{imported}/deployments/prod", json={"trainedModelLabel": trained})["status"]
+        == "succeeded"
+    )
     deployment = client.get(url(f"projects/{imported}/deployments/prod")).get_json()
     model = client.get(url(f"projects/{imported}/models/{trained}")).get_json()
-    assert deployment["modelId"] == model["modelId"] and deployment["assignedResources"] == []
+    assert deployment["modelId"] == model["modelId"]
+    assert deployment["assignedResources"] == []
     old = client.get(url(f"projects/{imported}/deployments/prod", "2023-04-01")).get_json()
     assert "assignedResources" not in old
     assert error_of(client.delete(url(f"projects/{imported}/models/{trained}")), 409)["code"] == "Conflict"
     run(client, "PUT", f"projects/{imported}/deployments/staging", json={"trainedModelLabel": trained})
-    swap = start(client, "POST", f"projects/{imported}/deployments/:swap",
-                 json={"firstDeploymentName": "prod", "secondDeploymentName": "staging"})
-    assert "/deployments/swap/jobs/" in swap and poll(client, swap)["status"] == "succeeded"
+    swap = start(
+        client,
+        "POST",
+        f"projects/{imported}/deployments/:swap",
+        json={"firstDeploymentName": "prod", "secondDeploymentName": "staging"},
+    )
+    assert "/deployments/swap/jobs/" in swap
+    assert poll(client, swap)["status"] == "succeeded"
     names = [d["deploymentName"] for d in client.get(url(f"projects/{imported}/deployments")).get_json()["value"]]
     assert names == ["prod", "staging"]
     assert run(client, "DELETE", f"projects/{imported}/deployments/prod")["status"] == "succeeded"

@@ -40,14 +40,14 @@ def endpoint(cloud_app: Flask, shared_data: Path) -> Iterator[str]:
                 method="PUT",
                 headers={"Ocp-Apim-Subscription-Key": CLOUD_KEYS[0]},
             )
-            with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback URL built above
+            with urllib.request.urlopen(request) as response:
                 assert response.status == 201
         yield server.url
 
 
 def _download(url: str, key: str) -> bytes:
     request = urllib.request.Request(url, headers={"Ocp-Apim-Subscription-Key": key})
-    with urllib.request.urlopen(request) as response:  # noqa: S310 - the manifest's loopback URL
+    with urllib.request.urlopen(request) as response:
         data: bytes = response.read()
     return data
 
@@ -129,4 +129,5 @@ def test_sdk_errors_carry_the_service_codes(endpoint: str) -> None:
     client = authoring.TextAuthoringClient(endpoint, AzureKeyCredential(CLOUD_KEYS[0]), retry_total=0)
     with pytest.raises(ResourceNotFoundError) as missing:
         client.get_project("NoSuchProject")
-    assert missing.value.error is not None and missing.value.error.code == "ProjectNotFound"
+    assert missing.value.error is not None
+    assert missing.value.error.code == "ProjectNotFound"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -231,6 +232,22 @@ class JobEngine:
                 continue
             self._schedule(row["id"], row["kind"], row["project"], row["scope"], json.loads(row["input"]))
         return len(rows)
+
+    def reset(self, timeout: float = 30) -> None:
+        """Cancel every waiting and running job and wait until their runners have returned.
+
+        Used before the store is emptied, so no runner writes a model or deployment into the fresh state.
+        """
+        with self._lock:
+            contexts = list(self._live.values())
+        for context in contexts:
+            self.cancel(context.job_id)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not any(c.job_id in self._live for c in contexts):
+                    return
+            time.sleep(0.01)
 
     def close(self) -> None:
         """Stop: cancel running jobs (their runners kill any subprocess) and wait for the workers."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app
 
 from emulator.ner import ProjectIssue, naming
 
+from ..bodies import describe, read_json
 from ..errors import BadRequest, NotFound, invalid
 from ..resource import current
 
@@ -32,12 +33,12 @@ def valid_name(name: str, what: str) -> str:
 
 
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object, or 400 saying what is wrong with it."""
-    body = request.get_json(force=True, silent=True)
-    if body is None:
-        raise BadRequest("The request body is not valid JSON; send a JSON object.", inner="InvalidRequestBodyFormat")
+    """The request body as a JSON object, or 400 (413 when too large) saying what is wrong with it."""
+    body = read_json(current_app.config["MAX_CONTENT_LENGTH"])
     if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.", inner="InvalidRequestBodyFormat")
+        raise BadRequest(
+            f"The request body must be a JSON object, not {describe(body)}.", inner="InvalidRequestBodyFormat"
+        )
     return body
 
 

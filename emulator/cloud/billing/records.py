@@ -15,8 +15,8 @@ from typing import Any
 
 from emulator.ner import naming
 
+from ..bodies import Body, describe, require
 from ..clock import month_of, parse_iso
-from ..control.bodies import Body, describe, require
 from ..errors import ApiError, BadRequest, invalid
 
 TEXT_RECORDS = "TextRecords"

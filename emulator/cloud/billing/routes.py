@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from ..bodies import read_json
 from ..clock import iso, month_of
-from ..control.bodies import read_json
 from ..errors import invalid
 from ..resource import Resource, current
 from . import ledger, status

@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from ..control.bodies import Body, require
+from ..bodies import Body, require
 from ..control.interceptor import drop_connection
 from ..errors import Unauthorized, invalid
 from ..resource import Resource

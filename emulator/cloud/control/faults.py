@@ -19,8 +19,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bodies import Body, describe, require
 from ..errors import invalid
-from .bodies import Body, describe, require
 
 METHODS = ("*", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_LATENCY_MS = 120_000

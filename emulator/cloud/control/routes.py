@@ -26,11 +26,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 
 from ..billing.status import override_slot, parse_override
+from ..bodies import Body, read_json, require
 from ..clock import iso, parse_iso
 from ..errors import NotFound, invalid
 from ..jobs import PROGRESSION_MODES, Progression
 from ..resource import Resource, current
-from .bodies import Body, read_json, require
 from .faults import Faults
 from .interceptor import Interceptor
 from .journal import Journal
@@ -85,6 +85,7 @@ def reset() -> Response:
     """Back to a fresh resource; keys and tier stay (they are the resource's identity, see ``resource``)."""
     resource = current()
     state = _state()
+    resource.jobs.reset()
     resource.store.reset()
     state.faults.clear()
     state.journal.clear()

@@ -1,4 +1,4 @@
-"""Reading and checking the small JSON bodies of the control plane and the metering protocol.
+"""Reading and checking JSON request bodies, shared by the authoring, metering and control-plane routes.
 
 Every refusal is a 400 with the service's error body whose ``target`` names the field and whose message says
 what would be accepted, so a caller fixes a bad body from the answer alone. The body is read with a byte limit
@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from flask import request
 
-from ..errors import BadRequest, PayloadTooLarge, invalid
+from .errors import BadRequest, PayloadTooLarge, invalid
 
 
 def _no_constant(name: str) -> NoReturn:
