@@ -26,6 +26,10 @@ from .conftest import CLOUD_KEYS
 STATUS_BODY = {"containerType": "customner", "containerVersion": "1.0.0", "containerId": "host-1"}
 
 
+REQUEST_TIME = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+"""One request time for the module: a record re-sent for an idempotency check must be byte-for-byte the same."""
+
+
 def usage_record(record_id: str, quantity: int = 1, **changes: Any) -> dict[str, Any]:
     record = {
         "id": record_id,
@@ -33,7 +37,7 @@ def usage_record(record_id: str, quantity: int = 1, **changes: Any) -> dict[str,
         "containerVersion": "1.0.0",
         "containerId": "host-1",
         "meter": {"name": "TextRecords", "quantity": quantity},
-        "requestTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "requestTime": REQUEST_TIME,
         "apiType": "analyze-text",
     }
     record.update(changes)
