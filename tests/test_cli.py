@@ -111,3 +111,18 @@ def test_up_trains_the_sample_and_predicts(runner: CliRunner, tmp_path: Path) ->
     assert {e["category"] for e in entities} >= {"InvoiceNumber", "SupplierName", "TotalAmount"}
     assert (tmp_path / "models" / "SampleModel" / "manifest.json").is_file()
     assert (tmp_path / "models" / "SampleModel.tar.gz").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "Missing option '--api-key'"),
+        (["--api-key", ""], "at least one non-empty API key"),
+        (["--api-key", "k", "--tier", "S0"], "'S0' is not one of 'F0', 'S'"),
+        (["--api-key", "k", "--port", "70000"], "70000 is not in the range"),
+    ],
+)
+def test_cloud_refuses_bad_settings_before_serving(runner: CliRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(main, ["cloud", *args], env={"CNER_API_KEYS": ""})
+    assert result.exit_code == 2
+    assert message in result.output

@@ -234,6 +234,27 @@ def test_path_traversal_never_reaches_the_disk(client: FlaskClient, path: str) -
     error_of(response, response.status_code)
 
 
+def test_a_body_over_the_limit_is_413(cloud_app: Flask, client: FlaskClient) -> None:
+    cloud_app.config["MAX_CONTENT_LENGTH"] = 1000
+    error = error_of(client.patch(url("projects/p1"), json=PROJECT | {"description": "x" * 2000}), 413)
+    assert "1000 bytes" in error["message"]
+
+
+def test_immediate_progression_answers_after_the_job_ended(
+    cloud_app: Flask, client: FlaskClient, project_file: dict[str, Any]
+) -> None:
+    cloud_app.extensions["cner"].jobs.progression = Progression("immediate")
+    operation = start(client, "POST", f"projects/{PROJECT_NAME}/:import", json=project_file)
+    assert client.get(operation).get_json()["status"] == "succeeded"
+
+
+def test_jobs_expire_after_seven_days(cloud_app: Flask, client: FlaskClient, imported: str) -> None:
+    operation = start(client, "POST", f"projects/{imported}/:export?stringIndexType=Utf16CodeUnit")
+    poll(client, operation)
+    cloud_app.extensions["cner"].clock.set_offset(timedelta(days=7, seconds=1))
+    assert error_of(client.get(operation), 404)["innererror"]["code"] == "OperationNotFound"
+
+
 def test_malformed_or_non_object_bodies_are_400(client: FlaskClient) -> None:
     for data in (b"{not json", b"[1, 2]", b""):
         error = error_of(client.patch(url("projects/p1"), data=data, content_type="application/json"), 400)
