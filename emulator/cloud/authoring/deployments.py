@@ -64,8 +64,14 @@ def deploy(project: str, name: str) -> Response:
             "or redeploy an existing name.",
             code="QuotaExceeded",
         )
-    job = resource.jobs.submit(DEPLOY, project, name, {"action": "deploy", "trainedModelLabel": label})
-    return lro.accepted(job, f"projects/{project}/deployments/{name}/jobs/{job['jobId']}", version)
+    return lro.start(
+        DEPLOY,
+        project,
+        name,
+        {"action": "deploy", "trainedModelLabel": label},
+        jobs=f"projects/{project}/deployments/{name}/jobs",
+        version=version,
+    )
 
 
 @bp.delete("/projects/<project>/deployments/<name>")
@@ -73,8 +79,9 @@ def delete_deployment(project: str, name: str) -> Response:
     version = requested_version()
     existing_project(project)
     existing(DEPLOYMENT, project, name, "deployment")
-    job = current().jobs.submit(DEPLOY, project, name, {"action": "delete"})
-    return lro.accepted(job, f"projects/{project}/deployments/{name}/jobs/{job['jobId']}", version)
+    return lro.start(
+        DEPLOY, project, name, {"action": "delete"}, jobs=f"projects/{project}/deployments/{name}/jobs", version=version
+    )
 
 
 @bp.post("/projects/<project>/deployments/:swap")
@@ -89,8 +96,14 @@ def swap(project: str) -> Response:
         existing(DEPLOYMENT, project, value, "deployment")
     if names[0] == names[1]:
         raise invalid("firstDeploymentName and secondDeploymentName must differ", target="secondDeploymentName")
-    job = current().jobs.submit(SWAP, project, SWAP, {"first": names[0], "second": names[1]})
-    return lro.accepted(job, f"projects/{project}/deployments/swap/jobs/{job['jobId']}", version)
+    return lro.start(
+        SWAP,
+        project,
+        SWAP,
+        {"first": names[0], "second": names[1]},
+        jobs=f"projects/{project}/deployments/swap/jobs",
+        version=version,
+    )
 
 
 @bp.get("/projects/<project>/deployments/<name>/jobs/<job_id>")

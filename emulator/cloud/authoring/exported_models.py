@@ -68,8 +68,14 @@ def export_model(project: str, name: str) -> Response:
             "trainedModelLabel is required: the label of the trained model to export", target="trainedModelLabel"
         )
     existing(MODEL, project, label, "trained model")
-    job = current().jobs.submit(EXPORT_MODEL, project, name, {"action": "export", "trainedModelLabel": label})
-    return lro.accepted(job, f"projects/{project}/exported-models/{name}/jobs/{job['jobId']}", version)
+    return lro.start(
+        EXPORT_MODEL,
+        project,
+        name,
+        {"action": "export", "trainedModelLabel": label},
+        jobs=f"projects/{project}/exported-models/{name}/jobs",
+        version=version,
+    )
 
 
 @bp.delete("/projects/<project>/exported-models/<name>")
@@ -77,8 +83,14 @@ def delete_exported_model(project: str, name: str) -> Response:
     version = _exported_models_version()
     existing_project(project)
     existing(EXPORTED_MODEL, project, name, "exported model")
-    job = current().jobs.submit(EXPORT_MODEL, project, name, {"action": "delete"})
-    return lro.accepted(job, f"projects/{project}/exported-models/{name}/jobs/{job['jobId']}", version)
+    return lro.start(
+        EXPORT_MODEL,
+        project,
+        name,
+        {"action": "delete"},
+        jobs=f"projects/{project}/exported-models/{name}/jobs",
+        version=version,
+    )
 
 
 @bp.get("/projects/<project>/exported-models/<name>/jobs/<job_id>")

@@ -28,11 +28,19 @@ def _retry_after(response: Response) -> Response:
     return response
 
 
-def accepted(job: dict[str, Any], path: str, version: ApiVersion) -> Response:
+def accepted(path: str, version: ApiVersion) -> Response:
     """202 for a job whose status URL is ``path`` (relative to the authoring prefix)."""
     response = Response(status=202)
     response.headers["Operation-Location"] = job_url(path, version)
     return _retry_after(response)
+
+
+def start(
+    kind: str, project: str, scope: str, job_input: dict[str, Any], *, jobs: str, version: ApiVersion, **extra: Any
+) -> Response:
+    """Accept a job of ``kind`` and answer 202 pointing at ``{jobs}/{jobId}`` (``extra`` goes into its state)."""
+    job = current().jobs.submit(kind, project, scope, job_input, **extra)
+    return accepted(f"{jobs}/{job['jobId']}", version)
 
 
 def job_state(kind: str, project: str, scope: str | None, job_id: str) -> Response:

@@ -103,8 +103,7 @@ def create_or_update_project(project: str) -> tuple[dict[str, Any], int]:
 def delete_project(project: str) -> Response:
     version = requested_version()
     existing_project(project)
-    job = current().jobs.submit(DELETION, project, project, {})
-    return lro.accepted(job, f"projects/global/deletion-jobs/{job['jobId']}", version)
+    return lro.start(DELETION, project, project, {}, jobs="projects/global/deletion-jobs", version=version)
 
 
 @bp.get("/projects/global/deletion-jobs/<job_id>")
@@ -139,8 +138,9 @@ def import_project(project: str) -> Response:
             target="metadata.projectName",
         )
     _check_body(body)
-    job = current().jobs.submit(IMPORT, project, project, {"projectFile": body})
-    return lro.accepted(job, f"projects/{project}/import/jobs/{job['jobId']}", version)
+    return lro.start(
+        IMPORT, project, project, {"projectFile": body}, jobs=f"projects/{project}/import/jobs", version=version
+    )
 
 
 def _source(body: dict[str, Any]) -> DirectorySource:
@@ -218,8 +218,7 @@ def export_project(project: str) -> Response:
     elif not (data_dir(project) / PROJECT_FILE).is_file():
         raise invalid(f"The project {project!r} has no data yet; import a project file first.", target="projectName")
     job_input = {"trainedModelLabel": label, "projectFileVersion": version.name, "hostUrl": request.host_url}
-    job = current().jobs.submit(EXPORT, project, project, job_input)
-    return lro.accepted(job, f"projects/{project}/export/jobs/{job['jobId']}", version)
+    return lro.start(EXPORT, project, project, job_input, jobs=f"projects/{project}/export/jobs", version=version)
 
 
 def run_export(resource: Resource, context: JobContext) -> None:

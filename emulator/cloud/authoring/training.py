@@ -118,8 +118,9 @@ def train(project: str) -> Response:
         "evaluationStatus": {"percentComplete": 0, "status": "notStarted"},
     }
     job_input = {"modelLabel": label, "trainingConfigVersion": config, "evaluationOptions": evaluation}
-    job = resource.jobs.submit(TRAIN, project, label, job_input, result=result)
-    return lro.accepted(job, f"projects/{project}/train/jobs/{job['jobId']}", version)
+    return lro.start(
+        TRAIN, project, label, job_input, result=result, jobs=f"projects/{project}/train/jobs", version=version
+    )
 
 
 class _Progress:
@@ -255,9 +256,7 @@ def cancel_training(project: str, job_id: str) -> Response:
     version = requested_version()
     lro.job_state(TRAIN, valid_name(project, "project name"), None, job_id)
     current().jobs.cancel(job_id)
-    job = current().jobs.get(job_id)
-    assert job is not None
-    return lro.accepted(job["body"], f"projects/{project}/train/jobs/{job_id}", version)
+    return lro.accepted(f"projects/{project}/train/jobs/{job_id}", version)
 
 
 @bp.get("/projects/<project>/models")
