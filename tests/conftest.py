@@ -59,9 +59,13 @@ def cloud_app(cloud_config: CloudConfig) -> Iterator[Flask]:
     close_app(app)
 
 
-@pytest.fixture
-def client(cloud_app: Flask) -> FlaskClient:
-    """A test client that sends the first key with every request (override ``headers=`` to test auth)."""
-    test_client = cloud_app.test_client()
+def keyed_client(app: Flask) -> FlaskClient:
+    """A test client of ``app`` that sends the first key with every request (override ``headers=`` to test auth)."""
+    test_client = app.test_client()
     test_client.environ_base["HTTP_OCP_APIM_SUBSCRIPTION_KEY"] = CLOUD_KEYS[0]
     return test_client
+
+
+@pytest.fixture
+def client(cloud_app: Flask) -> FlaskClient:
+    return keyed_client(cloud_app)

@@ -26,7 +26,7 @@ from emulator.ner import load_model
 from fixtures.contract_schemas import response_schema_for, validate
 from fixtures.sample_project import CONTAINER_NAME, PROJECT_NAME, write_project
 
-from .conftest import CLOUD_KEYS
+from .conftest import CLOUD_KEYS, keyed_client
 
 V = "2025-05-15-preview"
 BASE = "/language/authoring/analyze-text"
@@ -537,8 +537,7 @@ def test_a_restart_loses_no_resource_and_finishes_acknowledged_jobs(
     close_app(cloud_app)
     again = create_app(cloud_config)
     try:
-        second = again.test_client()
-        second.environ_base["HTTP_OCP_APIM_SUBSCRIPTION_KEY"] = CLOUD_KEYS[0]
+        second = keyed_client(again)
         assert second.get(url(f"projects/{imported}/models/{trained}")).status_code == 200
         assert poll(second, operation)["status"] == "succeeded"
         assert second.get(url(f"projects/{imported}/deployments/prod")).status_code == 200

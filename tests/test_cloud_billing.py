@@ -6,8 +6,8 @@ import http.client
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from emulator.cloud.control.interceptor import DroppedConnectionError
 from emulator.cloud.resource import CloudConfig
 from emulator.cloud.server import BackgroundServer
 
-from .conftest import CLOUD_KEYS
+from .conftest import CLOUD_KEYS, keyed_client
 
 STATUS_BODY = {"containerType": "customner", "containerVersion": "1.0.0", "containerId": "host-1"}
 
@@ -49,17 +49,15 @@ def keyless(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def f0_app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(CloudConfig(tmp_path / "f0", CLOUD_KEYS, tier="F0", retry_after=0.05))
+def f0_app(cloud_config: CloudConfig) -> Iterator[Flask]:
+    app = create_app(replace(cloud_config, tier="F0"))
     yield app
     close_app(app)
 
 
 @pytest.fixture
 def f0(f0_app: Flask) -> FlaskClient:
-    client = f0_app.test_client()
-    client.environ_base["HTTP_OCP_APIM_SUBSCRIPTION_KEY"] = CLOUD_KEYS[0]
-    return client
+    return keyed_client(f0_app)
 
 
 def ledger(client: FlaskClient, month: str | None = None) -> dict[str, Any]:
@@ -219,9 +217,7 @@ def test_usage_under_the_other_key_lands_in_that_keys_slot(cloud_app: Flask) -> 
             headers={"Ocp-Apim-Subscription-Key": key},
         )
         assert response.status_code == 200
-    client = keyless(cloud_app)
-    client.environ_base["HTTP_OCP_APIM_SUBSCRIPTION_KEY"] = CLOUD_KEYS[0]
-    assert ledger(client)["meters"] == [
+    assert ledger(keyed_client(cloud_app))["meters"] == [
         {"keySlot": "key1", "meter": "TextRecords", "quantity": 10, "records": 1},
         {"keySlot": "key2", "meter": "TextRecords", "quantity": 11, "records": 1},
     ]
@@ -495,15 +491,13 @@ def test_a_bad_override_is_a_400(client: FlaskClient, body: dict[str, Any], targ
 
 def test_acknowledged_usage_survives_a_restart(cloud_config: CloudConfig) -> None:
     first = create_app(cloud_config)
-    client = first.test_client()
-    client.environ_base["HTTP_OCP_APIM_SUBSCRIPTION_KEY"] = CLOUD_KEYS[0]
+    client = keyed_client(first)
     assert client.post("/metering/v1/usage", json=[usage_record("d1", 5), usage_record("d2", 6)]).status_code == 200
     close_app(first)
 
     second = create_app(cloud_config)
     try:
-        client = second.test_client()
-        client.environ_base["HTTP_OCP_APIM_SUBSCRIPTION_KEY"] = CLOUD_KEYS[0]
+        client = keyed_client(second)
         assert ledger(client)["totals"]["TextRecords"] == 11
         resent = client.post("/metering/v1/usage", json=usage_record("d1", 5)).json
         assert resent is not None

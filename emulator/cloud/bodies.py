@@ -56,17 +56,22 @@ def _plain(bound: float) -> str:
     return str(int(bound)) if float(bound).is_integer() else str(bound)
 
 
+def malformed(expected: str, value: Any) -> BadRequest:
+    """The refusal of a body that is JSON but not the kind of value the operation takes."""
+    return BadRequest(
+        f"the body must be {expected}, not {describe(value)}",
+        code="InvalidRequest",
+        inner="InvalidRequestBodyFormat",
+        target="body",
+    )
+
+
 class Body:
     """A JSON object body whose fields are taken out one by one, each checked, with unknown fields refused."""
 
     def __init__(self, value: Any, allowed: Iterable[str]) -> None:
         if not isinstance(value, dict):
-            raise BadRequest(
-                f"the body must be a JSON object, not {describe(value)}",
-                code="InvalidRequest",
-                inner="InvalidRequestBodyFormat",
-                target="body",
-            )
+            raise malformed("a JSON object", value)
         allowed = tuple(allowed)
         unknown = sorted(set(value) - set(allowed))
         if unknown:

@@ -13,8 +13,8 @@ from flask import Blueprint, current_app
 
 from emulator.ner import ProjectIssue, naming
 
-from ..bodies import describe, read_json
-from ..errors import BadRequest, NotFound, invalid
+from ..bodies import malformed, read_json
+from ..errors import NotFound, invalid
 from ..resource import current
 
 bp = Blueprint("authoring", __name__, url_prefix="/language/authoring/analyze-text")
@@ -36,9 +36,7 @@ def json_object() -> dict[str, Any]:
     """The request body as a JSON object, or 400 (413 when too large) saying what is wrong with it."""
     body = read_json(current_app.config["MAX_CONTENT_LENGTH"])
     if not isinstance(body, dict):
-        raise BadRequest(
-            f"The request body must be a JSON object, not {describe(body)}.", inner="InvalidRequestBodyFormat"
-        )
+        raise malformed("a JSON object", body)
     return body
 
 

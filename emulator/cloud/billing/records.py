@@ -15,7 +15,7 @@ from typing import Any
 
 from emulator.ner import naming
 
-from ..bodies import Body, describe, require
+from ..bodies import Body, describe, malformed, require
 from ..clock import month_of, parse_iso
 from ..errors import ApiError, BadRequest, invalid
 
@@ -165,12 +165,7 @@ def parse_usage(value: Any) -> list[UsageRecord]:
     if isinstance(value, dict):
         return [_record(value, None)]
     if not isinstance(value, list):
-        raise BadRequest(
-            f"the body must be a usage record object or an array of them, not {describe(value)}",
-            code="InvalidRequest",
-            inner="InvalidRequestBodyFormat",
-            target="body",
-        )
+        raise malformed("a usage record object or an array of them", value)
     if not value:
         raise BadRequest(f"the array holds no record; send 1 to {MAX_BATCH}", inner="EmptyRequest", target="body")
     if len(value) > MAX_BATCH:
