@@ -52,6 +52,7 @@ def create_app(config: CloudConfig) -> Flask:
 
 
 def close_app(app: Flask) -> None:
-    """Stop the app's job workers (unfinished jobs stay queued in the store for the next start)."""
+    """Stop the app's job workers and close its database (unfinished jobs stay queued for the next start)."""
     resource: Resource = app.extensions["cner"]
     resource.jobs.close()
+    resource.store.close()

@@ -41,13 +41,24 @@ class BackgroundServer:
         self.close()
 
     def close(self) -> None:
-        """Close every socket from inside waitress's loop (ending it), then stop the request workers."""
+        """Close every socket from inside waitress's loop (ending it), then stop the request workers.
+
+        The closing runs as a trigger thunk. Another wake-up of the loop (a worker finishing a request) can
+        run it before this thread's own write to the trigger, which then fails because the thunk already
+        closed the trigger: that failure is the success it looks like, so it is recognised and ignored.
+        """
         server = self._server
+        closing = threading.Event()
 
         def close_all() -> None:
+            closing.set()  # before any close, so a failed write below can tell who closed the trigger
             for channel in list(server._map.values()):
                 channel.close()
 
-        server.trigger.pull_trigger(close_all)
+        try:
+            server.trigger.pull_trigger(close_all)
+        except OSError:
+            if not closing.is_set():
+                raise
         self._thread.join(timeout=10)
         server.task_dispatcher.shutdown()

@@ -47,17 +47,34 @@ class Store:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._path = self.data_dir / "state.sqlite3"
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
         self._connection().executescript(_SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            # check_same_thread=False only so that ``close`` may close every thread's connection; each is
+            # still used by the one thread that opened it.
+            db = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.row_factory = sqlite3.Row
             self._local.db = db
+            with self._lock:
+                self._opened.append(db)
         return db
+
+    def close(self) -> None:
+        """Close every thread's connection now, not whenever the garbage collector gets to them.
+
+        Call it once no thread uses the store any more (the app's workers have stopped).
+        """
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for db in opened:
+            db.close()
+        self._local = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
