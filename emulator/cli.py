@@ -13,6 +13,7 @@ from typing import IO
 import click
 
 from emulator.cloud.app import close_app, create_app
+from emulator.cloud.client import CloudError
 from emulator.cloud.resource import TIERS, CloudConfig
 from emulator.cloud.server import serve
 from emulator.ner import (
@@ -33,12 +34,12 @@ from fixtures.sample_project import DEFAULT_DOCUMENTS, DEFAULT_SEED, write_proje
 
 
 class _Group(click.Group):
-    """Turns engine and file-system errors into a clean one-line failure."""
+    """Turns engine, emulated-cloud and file-system errors into a clean one-line failure."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except EngineError as exc:
+        except (EngineError, CloudError) as exc:
             raise click.ClickException(str(exc)) from exc
         except UnicodeDecodeError as exc:
             raise click.ClickException(f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc

@@ -103,9 +103,13 @@ def test_up_into_an_impossible_folder_fails_cleanly(runner: CliRunner, tmp_path:
     assert "Not a directory" in result.output
 
 
-def test_up_trains_the_sample_and_predicts(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(main, ["up", "--workdir", str(tmp_path)])
+def test_up_publishes_the_sample_through_the_cloud_and_predicts(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative work folder, as `make up` gives (.cner)
+    result = runner.invoke(main, ["up", "--workdir", "."])
     assert result.exit_code == 0, result.output
+    assert "deployed as 'production', exported and downloaded" in result.output
     payload = result.stdout[result.stdout.index("{") :]
     entities = json.loads(payload)["entities"]
     assert {e["category"] for e in entities} >= {"InvoiceNumber", "SupplierName", "TotalAmount"}

@@ -43,7 +43,7 @@ class Store:
     """One data folder's database and file tree; safe to share between threads."""
 
     def __init__(self, data_dir: str | Path) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).resolve()  # absolute: Flask's send_file reads relative paths from the package
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._path = self.data_dir / "state.sqlite3"
         self._local = threading.local()
