@@ -13,10 +13,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from emulator.cloud.app import close_app, create_app
@@ -524,6 +527,46 @@ def test_catalog_lists_languages_and_the_custom_ner_config_version(client: Flask
     )
     languages = client.get(url("projects/global/languages")).get_json()["value"]
     assert {"languageName": "English", "languageCode": "en"} in languages
+
+
+# never a 500 --------------------------------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=20), children, max_size=4),
+    max_leaves=20,
+)
+BODY_ROUTES = [
+    ("PATCH", "projects/p1"),
+    ("POST", "projects/p1/:import"),
+    ("POST", "projects/p1/:train"),
+    ("PUT", "projects/p1/deployments/d1"),
+    ("POST", "projects/p1/deployments/:swap"),
+    ("PUT", "projects/p1/exported-models/e1"),
+]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    route=st.sampled_from(BODY_ROUTES),
+    body=JSON_VALUES | st.fixed_dictionaries({}, optional={k: JSON_VALUES for k in PROJECT | TRAIN_BODY}),
+)
+def test_any_json_body_gets_an_answer_never_a_500(client: FlaskClient, route: tuple[str, str], body: Any) -> None:
+    client.patch(url("projects/p1"), json=PROJECT)
+    response = client.open(url(route[1]), method=route[0], data=json.dumps(body), content_type="application/json")
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code >= 400:
+        error_of(response, response.status_code)
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(min_size=1, max_size=60), method=st.sampled_from(["GET", "PATCH", "DELETE"]))
+def test_any_name_in_the_path_gets_an_answer_never_a_500(client: FlaskClient, name: str, method: str) -> None:
+    path = url("projects/" + quote(name, safe=""))
+    response = client.open(path, method=method, json=PROJECT | {"projectName": name})
+    assert response.status_code in (200, 201, 202, 400, 404), response.get_data(as_text=True)
+    if response.status_code >= 400:
+        error_of(response, response.status_code)
 
 
 # persistence and concurrency ------------------------------------------------------------------------------
