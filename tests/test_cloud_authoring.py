@@ -463,6 +463,17 @@ def test_cancelling_a_running_training_kills_it_and_keeps_no_model(
     assert not models.exists() or not any(p.name == "m1" for p in models.iterdir())
 
 
+def test_reset_stops_a_running_training_before_emptying_the_store(
+    cloud_app: Flask, client: FlaskClient, imported: str
+) -> None:
+    operation = start(client, "POST", f"projects/{imported}/:train", json=TRAIN_BODY)
+    _wait_for(client, operation, "running")
+    assert client.post("/_emulator/reset").status_code == 204
+    assert error_of(client.get(url(f"projects/{imported}")), 404)["code"] == "ProjectNotFound"
+    assert error_of(client.get(operation), 404)["code"] == "NotFound"
+    assert not cloud_app.extensions["cner"].store.path("projects").exists()
+
+
 # deployments and exported models ---------------------------------------------------------------------
 
 
