@@ -459,7 +459,7 @@ def test_cancelling_a_running_training_kills_it_and_keeps_no_model(
     start(client, "POST", f"projects/{imported}/train/jobs/{job_id}/:cancel")
     assert poll(client, operation)["status"] == "cancelled"
     assert client.get(url(f"projects/{imported}/models")).get_json()["value"] == []
-    models = cloud_app.extensions["cner"].store.path("projects", imported, "models")
+    models = cloud_app.extensions["cner"].layout.model(imported, "m1").parent
     assert not models.exists() or not any(p.name == "m1" for p in models.iterdir())
 
 
@@ -471,7 +471,7 @@ def test_reset_stops_a_running_training_before_emptying_the_store(
     assert client.post("/_emulator/reset").status_code == 204
     assert error_of(client.get(url(f"projects/{imported}")), 404)["code"] == "ProjectNotFound"
     assert error_of(client.get(operation), 404)["code"] == "NotFound"
-    assert not cloud_app.extensions["cner"].store.path("projects").exists()
+    assert not cloud_app.extensions["cner"].layout.project(imported).exists()
 
 
 # deployments and exported models ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from flask import current_app
 from .clock import Clock
 from .ids import IdSource
 from .jobs import JobEngine
+from .layout import Layout
 from .store import Store
 
 TIERS = ("F0", "S")
@@ -47,6 +48,10 @@ class Resource:
     jobs: JobEngine
     extras: dict[str, Any] = field(default_factory=dict)
     """Per-blueprint state (billing override, faults, journal), keyed by blueprint name."""
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.store.data_dir)
 
     @classmethod
     def open(cls, config: CloudConfig) -> Resource:

@@ -4,8 +4,7 @@
 
     DATA_DIR/
       state.sqlite3          resources, jobs, usage records (this module)
-      storage/<container>/   the blob containers documents are imported from (storage blueprint)
-      projects/<project>/    imported data, trained models, exported models (authoring)
+      storage/, projects/    documents, imported data, models, exported models (``layout``)
 
 Every resource (project, trained model, deployment, exported model) is a JSON document keyed by kind,
 project and name: the service's own JSON shape is the schema, so a field is declared once, where it is
@@ -124,10 +123,6 @@ class Store:
             db.execute("DELETE FROM jobs WHERE project=? AND kind != 'deletion'", (project,))
 
     # files -------------------------------------------------------------------------------------------
-
-    def path(self, *parts: str) -> Path:
-        """A path inside the data folder. Callers pass only names validated by ``ner.naming``."""
-        return self.data_dir.joinpath(*parts)
 
     def reset(self) -> None:
         """Back to an empty resource: no rows, no files (the database file itself stays open)."""

@@ -68,12 +68,3 @@ def issue_json(issue: ProjectIssue) -> dict[str, Any]:
         "target": issue.target,
         "innererror": {"code": issue.code, "message": issue.message},
     }
-
-
-def data_dir(project: str) -> Any:
-    """Where an imported project keeps its project file and texts."""
-    return current().store.path("projects", project, "data")
-
-
-def model_dir(project: str, label: str) -> Any:
-    return current().store.path("projects", project, "models", label)

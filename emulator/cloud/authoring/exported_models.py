@@ -19,9 +19,9 @@ from emulator.ner.artifact import staged_directory
 from ..clock import iso
 from ..errors import NotFound, invalid
 from ..jobs import JobContext, JobFailedError
+from ..layout import ARTIFACT
 from ..paging import page
 from ..resource import Resource, current
-from ..storage.routes import exported_model_dir
 from ..versions import ApiVersion, requested_version
 from . import lro
 from .blueprint import EXPORTED_MODEL, MODEL, bp, existing, existing_project, json_object, valid_name
@@ -107,20 +107,20 @@ def manifest(project: str, name: str) -> dict[str, Any]:
     existing_project(project)
     existing(EXPORTED_MODEL, project, name, "exported model")
     base = f"{request.host_url.rstrip('/')}/_emulator/models/{project}/{name}"
-    files = sorted(p.name for p in exported_model_dir(project, name).iterdir() if p.is_file())
+    files = sorted(p.name for p in current().layout.exported_model(project, name).iterdir() if p.is_file())
     return {"modelFiles": [{"name": file, "contentUri": f"{base}/{file}"} for file in files]}
 
 
 def run_model_export(resource: Resource, context: JobContext) -> None:
     store, name = resource.store, context.scope
-    target = store.path("projects", context.project, "exported-models", name)
+    target = resource.layout.exported_model(context.project, name)
     if context.input["action"] == "delete":
         store.delete(EXPORTED_MODEL, context.project, name)
         shutil.rmtree(target, ignore_errors=True)
         return
     label = context.input["trainedModelLabel"]
     model = store.get(MODEL, context.project, label)
-    source = store.path("projects", context.project, "models", label, "artifact")
+    source = resource.layout.model(context.project, label) / ARTIFACT
     try:
         if model is None:
             raise ArtifactError(f"the trained model {label!r} was deleted before the export ran")

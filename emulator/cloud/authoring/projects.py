@@ -21,15 +21,14 @@ from emulator.ner.artifact import staged_directory
 from ..clock import iso
 from ..errors import BadRequest, NotFound, invalid
 from ..jobs import JobContext, JobFailedError
+from ..layout import DOCUMENTS, PROJECT_FILE
 from ..paging import page
 from ..resource import Resource, current
 from ..versions import requested_version
 from . import lro
-from .blueprint import PROJECT, bp, data_dir, existing_project, issue_json, json_object, model_dir, valid_name
+from .blueprint import PROJECT, bp, existing_project, issue_json, json_object, valid_name
 
 IMPORT, EXPORT, DELETION = "import", "export", "deletion"
-PROJECT_FILE = "project.json"
-DOCUMENTS = "documents"
 _IMMUTABLE = ("projectKind", "projectName")
 _MISSING_TEXT = frozenset({"DocumentNotFound"})
 
@@ -117,7 +116,7 @@ def deletion_job(job_id: str) -> Response:
 
 def run_deletion(resource: Resource, context: JobContext) -> None:
     resource.store.delete_project(context.project)
-    shutil.rmtree(resource.store.path("projects", context.project), ignore_errors=True)
+    shutil.rmtree(resource.layout.project(context.project), ignore_errors=True)
 
 
 @bp.post("/projects/<project>/:import")
@@ -146,7 +145,7 @@ def import_project(project: str) -> Response:
 def _source(body: dict[str, Any]) -> DirectorySource:
     metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
     container = str(metadata.get("storageInputContainerName", ""))  # type: ignore[union-attr]
-    return DirectorySource(current().store.path("storage", container))
+    return DirectorySource(current().layout.container(container))
 
 
 def _check_body(body: dict[str, Any]) -> None:
@@ -166,12 +165,12 @@ def _check_body(body: dict[str, Any]) -> None:
 
 def run_import(resource: Resource, context: JobContext) -> None:
     body = context.input["projectFile"]
-    source = DirectorySource(resource.store.path("storage", body["metadata"]["storageInputContainerName"]))
+    source = DirectorySource(resource.layout.container(body["metadata"]["storageInputContainerName"]))
     try:
         project = parse_project(body, source)
     except ProjectError as exc:
         raise JobFailedError([issue_json(i) for i in exc.issues]) from exc
-    with staged_directory(resource.store.path("projects", context.project, "data")) as staging:
+    with staged_directory(resource.layout.data(context.project)) as staging:
         file = project_to_json(project)
         (staging / PROJECT_FILE).write_text(json.dumps(file, ensure_ascii=False), encoding="utf-8")
         for document in project.documents:
@@ -209,13 +208,13 @@ def export_project(project: str) -> Response:
                 f"trainedModelLabel needs api-version 2022-10-01-preview or later, not {version.name}",
                 target="trainedModelLabel",
             )
-        if not (model_dir(project, valid_name(label, "trained model label")) / PROJECT_FILE).is_file():
+        if not (current().layout.model(project, valid_name(label, "trained model label")) / PROJECT_FILE).is_file():
             raise NotFound(
                 f"The trained model {label!r} does not exist in project {project!r}.",
                 code="NotFound",
                 target="trainedModelLabel",
             )
-    elif not (data_dir(project) / PROJECT_FILE).is_file():
+    elif not (current().layout.data(project) / PROJECT_FILE).is_file():
         raise invalid(f"The project {project!r} has no data yet; import a project file first.", target="projectName")
     job_input = {"trainedModelLabel": label, "projectFileVersion": version.name, "hostUrl": request.host_url}
     return lro.start(EXPORT, project, project, job_input, jobs=f"projects/{project}/export/jobs", version=version)
@@ -223,12 +222,13 @@ def export_project(project: str) -> Response:
 
 def run_export(resource: Resource, context: JobContext) -> None:
     label = context.input["trainedModelLabel"]
-    folder = resource.store.path("projects", context.project, *(("models", label) if label else ("data",)))
+    layout = resource.layout
+    folder = layout.model(context.project, label) if label else layout.data(context.project)
     file = json.loads((folder / PROJECT_FILE).read_text(encoding="utf-8"))
     file["projectFileVersion"] = context.input["projectFileVersion"]
-    exports = resource.store.path("projects", context.project, "exports")
-    exports.mkdir(parents=True, exist_ok=True)
-    (exports / f"{context.job_id}.json").write_text(json.dumps(file, ensure_ascii=False), encoding="utf-8")
+    result = layout.export_result(context.project, context.job_id)
+    result.parent.mkdir(parents=True, exist_ok=True)
+    result.write_text(json.dumps(file, ensure_ascii=False), encoding="utf-8")
     path = f"{bp.url_prefix}/projects/{context.project}/export/jobs/{context.job_id}/result"
     version = context.input["projectFileVersion"]
     context.update(resultUrl=f"{context.input['hostUrl'].rstrip('/')}{path}?api-version={version}")
@@ -244,8 +244,11 @@ def export_job(project: str, job_id: str) -> Response:
 def export_result(project: str, job_id: str) -> Response:
     requested_version()
     job = current().jobs.get(job_id)
-    path = current().store.path("projects", valid_name(project, "project name"), "exports", f"{job_id}.json")
-    if job is None or job["project"] != project or job["kind"] != EXPORT or not path.is_file():
+    if job is None or job["project"] != valid_name(project, "project name") or job["kind"] != EXPORT:
+        path = None
+    else:
+        path = current().layout.export_result(project, job["body"]["jobId"])
+    if path is None or not path.is_file():
         raise NotFound(
             f"There is no finished export job {job_id!r} in project {project!r}.",
             code="NotFound",

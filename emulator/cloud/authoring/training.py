@@ -25,6 +25,7 @@ from emulator.ner.artifact import staged_directory
 from ..clock import iso
 from ..errors import BadRequest, Conflict, invalid
 from ..jobs import JobContext, JobFailedError
+from ..layout import PROJECT_FILE, RESULTS, SUMMARY
 from ..paging import page
 from ..resource import Resource, current
 from ..versions import ApiVersion, requested_version
@@ -34,15 +35,12 @@ from .blueprint import (
     MODEL,
     PROJECT,
     bp,
-    data_dir,
     existing,
     existing_project,
     json_object,
-    model_dir,
     valid_name,
 )
 from .catalog import MODEL_EXPIRATION_DATE
-from .training_worker import RESULTS, SUMMARY
 
 TRAIN = "train"
 MAX_MODELS = 10
@@ -95,7 +93,7 @@ def train(project: str) -> Response:
             target="trainingConfigVersion",
         )
     evaluation = _evaluation_options(body)
-    if not (data_dir(project) / "project.json").is_file():
+    if not (current().layout.data(project) / PROJECT_FILE).is_file():
         raise invalid(
             f"The project {project!r} has no labelled data; import a project file first.", target="projectName"
         )
@@ -159,12 +157,12 @@ class _Progress:
 def run_training(resource: Resource, context: JobContext) -> None:
     label = context.input["modelLabel"]
     progress = _Progress(context, resource.clock)
-    work = resource.store.path("projects", context.project, "work", context.job_id)
+    work = resource.layout.work(context.project, context.job_id)
     shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(resource.store.path("projects", context.project, "data"), work)
+    shutil.copytree(resource.layout.data(context.project), work)
     model_id = f"{label}-{progress.started:%Y%m%dT%H%M%S}-{resource.ids.uuid().hex}"
     try:
-        with staged_directory(resource.store.path("projects", context.project, "models", label)) as staging:
+        with staged_directory(resource.layout.model(context.project, label)) as staging:
             last = _run_worker(context, work, staging, model_id, progress)
             if last.get("stage") != "done":
                 message = last.get("message", "training stopped unexpectedly")
@@ -289,14 +287,14 @@ def delete_model(project: str, label: str) -> tuple[str, int]:
             code="Conflict",
         )
     resource.store.delete(MODEL, project, label)
-    shutil.rmtree(model_dir(project, label), ignore_errors=True)
+    shutil.rmtree(resource.layout.model(project, label), ignore_errors=True)
     return "", 204
 
 
 def _evaluation_file(project: str, label: str, name: str) -> Any:
     existing_project(project)
     existing(MODEL, project, label, "trained model")
-    return json.loads((model_dir(project, label) / name).read_text(encoding="utf-8"))
+    return json.loads((current().layout.model(project, label) / name).read_text(encoding="utf-8"))
 
 
 @bp.get("/projects/<project>/models/<label>/evaluation/summary-result")

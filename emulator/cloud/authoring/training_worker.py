@@ -31,10 +31,10 @@ from emulator.ner import (
     train_project,
 )
 
+from ..layout import ARTIFACT, DOCUMENTS, PROJECT_FILE, RESULTS, SUMMARY
+
 MIN_TRAINING_DOCUMENTS = 10
 """Azure's documented minimum of labelled documents for a Custom NER training (service-limits.md)."""
-
-ARTIFACT, SUMMARY, RESULTS = "artifact", "evaluation-summary.json", "evaluation-results.json"
 
 
 def _say(**event: Any) -> None:
@@ -43,7 +43,7 @@ def _say(**event: Any) -> None:
 
 def _train(data: Path, out: Path, label: str, config: str, model_id: str, evaluation: dict[str, Any]) -> None:
     project = parse_project(
-        json.loads((data / "project.json").read_text(encoding="utf-8")), DirectorySource(data / "documents")
+        json.loads((data / PROJECT_FILE).read_text(encoding="utf-8")), DirectorySource(data / DOCUMENTS)
     )
     labelled = sum(1 for d in project.documents if d.regions)
     if labelled < MIN_TRAINING_DOCUMENTS:
@@ -72,7 +72,7 @@ def _train(data: Path, out: Path, label: str, config: str, model_id: str, evalua
     save_model(result.model, out / ARTIFACT)
     (out / SUMMARY).write_text(json.dumps(result.evaluation.summary_json()), encoding="utf-8")
     (out / RESULTS).write_text(json.dumps(result.evaluation.document_results_json()), encoding="utf-8")
-    shutil.copyfile(data / "project.json", out / "project.json")
+    shutil.copyfile(data / PROJECT_FILE, out / PROJECT_FILE)
     _say(stage="done", trainingDocuments=len(result.split.train), testingDocuments=len(result.split.test))
 
 

@@ -40,7 +40,7 @@ def container_dir(container: str) -> Path:
     """
     if not naming.CONTAINER_NAME(container):
         raise invalid(naming.CONTAINER_NAME.explain(container, "container name"), target="container")
-    return current().store.path("storage", container)
+    return current().layout.container(container)
 
 
 def _document_path(container: str, location: str) -> Path:
@@ -88,15 +88,10 @@ def listing(container: str) -> dict[str, Any]:
     return {"container": container, "value": locations}
 
 
-def exported_model_dir(project: str, exported_model: str) -> Path:
-    """Where exported model ``exported_model`` of ``project`` keeps its files (names already validated)."""
-    return current().store.path("projects", project, "exported-models", exported_model)
-
-
 @bp.get("/models/<project>/<exported_model>/<name>")
 def model_file(project: str, exported_model: str, name: str) -> Response:
     valid = all(naming.RESOURCE_NAME(n) for n in (project, exported_model)) and _FILE_NAME.fullmatch(name)
-    path = exported_model_dir(project, exported_model) / name if valid else None
+    path = current().layout.exported_model(project, exported_model) / name if valid else None
     if path is None or not path.is_file():
         raise NotFound(
             f"exported model {exported_model!r} of project {project!r} has no file {name!r}; "
