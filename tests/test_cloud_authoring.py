@@ -207,6 +207,15 @@ def test_patch_creates_201_then_updates_200_as_a_merge_patch(client: FlaskClient
     assert client.get(url("projects/p1")).get_json()["language"] == "de"
 
 
+def test_patch_cannot_set_the_service_timestamps(client: FlaskClient) -> None:
+    forged = {"createdDateTime": "2001-01-01T00:00:00Z", "lastTrainedDateTime": "2001-01-01T00:00:00Z"}
+    created = client.patch(url("projects/p1"), json=PROJECT | forged).get_json()
+    assert created["createdDateTime"] != forged["createdDateTime"]
+    assert "lastTrainedDateTime" not in created
+    updated = client.patch(url("projects/p1"), json=forged).get_json()
+    assert updated["createdDateTime"] == created["createdDateTime"]
+
+
 @pytest.mark.parametrize(
     ("change", "target"),
     [
@@ -597,6 +606,21 @@ def test_a_restart_loses_no_resource_and_finishes_acknowledged_jobs(
         assert second.get(url(f"projects/{imported}/deployments/prod")).status_code == 200
     finally:
         close_app(again)
+
+
+def test_concurrent_patches_of_one_project_all_land(client: FlaskClient) -> None:
+    client.patch(url("projects/p1"), json=PROJECT)
+
+    def patch(number: int) -> None:
+        assert client.patch(url("projects/p1"), json={f"x{number}": number}).status_code == 200
+
+    threads = [threading.Thread(target=patch, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = client.get(url("projects/p1")).get_json()
+    assert {f"x{n}": n for n in range(20)}.items() <= stored.items()
 
 
 def test_concurrent_writers_lose_nothing(client: FlaskClient) -> None:

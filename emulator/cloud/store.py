@@ -18,7 +18,7 @@ import json
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -98,12 +98,35 @@ class Store:
 
     def put(self, kind: str, project: str, name: str, body: dict[str, Any], *, created: float = 0.0) -> None:
         """Insert or replace; ``created`` orders listings and is kept when the resource is replaced."""
+        self.modify(kind, project, name, lambda _: body, created=created)
+
+    def modify(
+        self,
+        kind: str,
+        project: str,
+        name: str,
+        change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+        *,
+        created: float = 0.0,
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """Read, change and write one resource in a single transaction; returns it before and after.
+
+        Concurrent writers of the same resource (a PATCH and a training job stamping ``lastTrainedDateTime``)
+        then never overwrite each other's change. ``change`` gets the stored body (None if absent) and returns
+        the new one, or None to leave the resource as it is; an exception it raises aborts the write.
+        """
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO resources (kind, project, name, created, body) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (kind, project, name) DO UPDATE SET body=excluded.body",
-                (kind, project, name, created, json.dumps(body)),
-            )
+            key = (kind, project, name)
+            rows = db.execute("SELECT body FROM resources WHERE kind=? AND project=? AND name=?", key).fetchall()
+            before = json.loads(rows[0]["body"]) if rows else None
+            after = change(before)
+            if after is not None:
+                db.execute(
+                    "INSERT INTO resources (kind, project, name, created, body) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (kind, project, name) DO UPDATE SET body=excluded.body",
+                    (*key, created, json.dumps(after)),
+                )
+        return before, after
 
     def delete(self, kind: str, project: str, name: str) -> bool:
         with self.transaction() as db:

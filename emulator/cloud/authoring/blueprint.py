@@ -7,6 +7,7 @@ be a JSON object; a project must exist.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app
@@ -14,8 +15,10 @@ from flask import Blueprint, current_app
 from emulator.ner import ProjectIssue, naming
 
 from ..bodies import malformed, read_json
+from ..clock import iso
 from ..errors import NotFound, invalid
 from ..resource import current
+from ..store import Store
 
 bp = Blueprint("authoring", __name__, url_prefix="/language/authoring/analyze-text")
 
@@ -58,6 +61,12 @@ def existing(kind: str, project: str, name: str, what: str) -> dict[str, Any]:
     if stored is None:
         raise NotFound(f"The {what} {name!r} does not exist in project {project!r}.", code="NotFound", target=what)
     return stored
+
+
+def stamp_project(store: Store, project: str, field: str, moment: datetime) -> None:
+    """Set one of the project's timestamps (``lastTrainedDateTime``, ``lastDeployedDateTime``) atomically,
+    unless the project was deleted while the job that stamps it ran."""
+    store.modify(PROJECT, "", project, lambda stored: None if stored is None else {**stored, field: iso(moment)})
 
 
 def issue_json(issue: ProjectIssue) -> dict[str, Any]:

@@ -17,7 +17,16 @@ from ..paging import page
 from ..resource import Resource, current
 from ..versions import ApiVersion, requested_version
 from . import lro
-from .blueprint import DEPLOYMENT, MODEL, PROJECT, bp, existing, existing_project, json_object, valid_name
+from .blueprint import (
+    DEPLOYMENT,
+    MODEL,
+    bp,
+    existing,
+    existing_project,
+    json_object,
+    stamp_project,
+    valid_name,
+)
 
 DEPLOY, SWAP = "deployment", "swap"
 MAX_DEPLOYMENTS = {"F0": 1, "S": 10}
@@ -137,9 +146,7 @@ def run_deployment(resource: Resource, context: JobContext) -> None:
         "assignedResources": [],
     }
     store.put(DEPLOYMENT, context.project, name, deployment, created=now.timestamp())
-    project = store.get(PROJECT, "", context.project)
-    if project is not None:
-        store.put(PROJECT, "", context.project, {**project, "lastDeployedDateTime": iso(now)})
+    stamp_project(store, context.project, "lastDeployedDateTime", now)
 
 
 def run_swap(resource: Resource, context: JobContext) -> None:

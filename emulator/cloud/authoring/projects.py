@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -30,6 +31,8 @@ from .blueprint import PROJECT, bp, existing_project, issue_json, json_object, v
 
 IMPORT, EXPORT, DELETION = "import", "export", "deletion"
 _IMMUTABLE = ("projectKind", "projectName")
+SERVER_FIELDS = ("createdDateTime", "lastModifiedDateTime", "lastTrainedDateTime", "lastDeployedDateTime")
+"""Fields the service sets; neither a PATCH body nor a project file can."""
 _MISSING_TEXT = frozenset({"DocumentNotFound"})
 
 
@@ -45,6 +48,17 @@ def _metadata_fields(body: dict[str, Any]) -> dict[str, Any]:
         "settings",
     )
     return {k: body[k] for k in keys if k in body}
+
+
+def _metadata_of(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """Everything of a stored project but the service's own timestamps."""
+    return {k: v for k, v in (stored or {}).items() if k not in SERVER_FIELDS}
+
+
+def _with_metadata(stored: dict[str, Any] | None, metadata: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The project record for ``metadata``: the timestamps of ``stored`` kept, modified (or created) ``now``."""
+    kept = {k: v for k, v in (stored or {}).items() if k in SERVER_FIELDS}
+    return {"createdDateTime": iso(now), **kept, **metadata, "lastModifiedDateTime": iso(now)}
 
 
 def _validate_metadata(metadata: dict[str, Any]) -> None:
@@ -75,27 +89,29 @@ def create_or_update_project(project: str) -> tuple[dict[str, Any], int]:
     """JSON merge patch (RFC 7386) of the project's metadata: 201 when created, 200 when updated."""
     requested_version()
     valid_name(project, "project name")
-    patch = json_object()
-    resource = current()
-    stored = resource.store.get(PROJECT, "", project)
+    patch = {k: v for k, v in json_object().items() if k not in SERVER_FIELDS}
     if "projectName" in patch and patch["projectName"] != project:
         raise invalid(
             f"projectName {patch['projectName']!r} in the body differs from {project!r} in the URL; make them equal",
             target="projectName",
         )
-    if stored is not None:
-        for key in _IMMUTABLE:
-            if key in patch and patch[key] != stored[key]:
-                raise invalid(f"{key} cannot change once a project exists (it is {stored[key]!r})", target=key)
-    merged = {**(stored or {}), **patch, "projectName": project}
-    now = iso(resource.clock.now())
-    merged = {"createdDateTime": stored["createdDateTime"] if stored else now, "lastModifiedDateTime": now, **merged}
-    merged = {k: v for k, v in merged.items() if v is not None}
-    _validate_metadata(_metadata_fields(merged))
-    merged["lastModifiedDateTime"] = now
-    merged.setdefault("multilingual", False)
-    resource.store.put(PROJECT, "", project, merged, created=resource.clock.now().timestamp())
-    return merged, 200 if stored else 201
+    resource = current()
+    now = resource.clock.now()
+
+    def patched(stored: dict[str, Any] | None) -> dict[str, Any]:
+        if stored is not None:
+            for key in _IMMUTABLE:
+                if key in patch and patch[key] != stored[key]:
+                    raise invalid(f"{key} cannot change once a project exists (it is {stored[key]!r})", target=key)
+        merged = {**_metadata_of(stored), **patch, "projectName": project}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        _validate_metadata(_metadata_fields(merged))
+        merged.setdefault("multilingual", False)
+        return _with_metadata(stored, merged, now)
+
+    before, after = resource.store.modify(PROJECT, "", project, patched, created=now.timestamp())
+    assert after is not None
+    return after, 200 if before else 201
 
 
 @bp.delete("/projects/<project>")
@@ -177,12 +193,13 @@ def run_import(resource: Resource, context: JobContext) -> None:
             path = staging.joinpath(DOCUMENTS, *document.location.split("/"))
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(document.text, encoding="utf-8", newline="")
-    stored = resource.store.get(PROJECT, "", context.project)
     now = resource.clock.now()
     metadata = {k: v for k, v in file["metadata"].items() if not (k == "description" and v == "")}
-    created = stored["createdDateTime"] if stored else iso(now)
-    updated = {"createdDateTime": created, **(stored or {}), **metadata, "lastModifiedDateTime": iso(now)}
-    resource.store.put(PROJECT, "", context.project, updated, created=now.timestamp())
+
+    def imported(stored: dict[str, Any] | None) -> dict[str, Any]:
+        return _with_metadata(stored, {**_metadata_of(stored), **metadata}, now)
+
+    resource.store.modify(PROJECT, "", context.project, imported, created=now.timestamp())
 
 
 @bp.get("/projects/<project>/import/jobs/<job_id>")

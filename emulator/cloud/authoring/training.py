@@ -33,11 +33,11 @@ from . import lro
 from .blueprint import (
     DEPLOYMENT,
     MODEL,
-    PROJECT,
     bp,
     existing,
     existing_project,
     json_object,
+    stamp_project,
     valid_name,
 )
 from .catalog import MODEL_EXPIRATION_DATE
@@ -190,9 +190,7 @@ def run_training(resource: Resource, context: JobContext) -> None:
         "hasSnapshot": False,
     }
     resource.store.put(MODEL, context.project, label, model, created=ended.timestamp())
-    project = resource.store.get(PROJECT, "", context.project)
-    if project is not None:
-        resource.store.put(PROJECT, "", context.project, {**project, "lastTrainedDateTime": iso(ended)})
+    stamp_project(resource.store, context.project, "lastTrainedDateTime", ended)
     progress.evaluated()
 
 
