@@ -404,6 +404,17 @@ def test_training_job_reports_training_then_evaluation(client: FlaskClient, impo
     assert [j["jobId"] for j in jobs] == [job["jobId"]]
 
 
+def test_training_fewer_than_ten_labelled_documents_fails_the_job_saying_so(
+    client: FlaskClient, project_file: dict[str, Any]
+) -> None:
+    project_file["assets"]["documents"] = project_file["assets"]["documents"][:9]
+    run(client, "POST", f"projects/{PROJECT_NAME}/:import", json=project_file)
+    job = run(client, "POST", f"projects/{PROJECT_NAME}/:train", json=TRAIN_BODY)
+    assert job["status"] == "failed"
+    assert "at least 10" in job["errors"][0]["message"]
+    assert client.get(url(f"projects/{PROJECT_NAME}/models")).get_json()["value"] == []
+
+
 def test_models_follow_the_version_and_delete_with_204(client: FlaskClient, imported: str, trained: str) -> None:
     model = client.get(url(f"projects/{imported}/models/{trained}")).get_json()
     assert model["label"] == trained

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import deque
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -213,23 +214,28 @@ def _run_worker(context: JobContext, work: Path, staging: Path, model_id: str, p
         "--evaluation",
         json.dumps(context.input["evaluationOptions"]),
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
-    context.on_cancel.append(process.kill)
-    if context.cancelled.is_set():
-        process.kill()
     last: dict[str, Any] = {}
-    assert process.stdout is not None
-    for line in process.stdout:
-        try:
-            last = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        progress.event(last)
-    _, stderr = process.communicate()
+    other: deque[str] = deque(maxlen=20)  # the end of anything else it printed (a traceback), for the error
+    # One pipe for both streams: reading stdout while stderr fills a second pipe could deadlock the worker.
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:  # noqa: S603
+        context.on_cancel.append(process.kill)
+        if context.cancelled.is_set():
+            process.kill()
+        assert process.stdout is not None
+        for line in process.stdout:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                event = None
+            if not isinstance(event, dict):
+                other.append(line)
+                continue
+            last = event
+            progress.event(last)
     if context.cancelled.is_set():
         raise _CancelledError
     if process.returncode != 0 and not last.get("message"):
-        last = {"stage": "error", "message": f"the training process failed: {stderr.strip()[-500:]}"}
+        last = {"stage": "error", "message": f"the training process failed: {''.join(other).strip()[-500:]}"}
     return last
 
 
