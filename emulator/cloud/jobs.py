@@ -59,6 +59,7 @@ class JobContext:
     """What a runner sees of its job."""
 
     job_id: str
+    kind: str
     project: str
     scope: str
     input: dict[str, Any]
@@ -130,21 +131,18 @@ class JobEngine:
         self._schedule(job_id, kind, project, scope, job_input)
         return body
 
-    def _context(self, job_id: str, project: str, scope: str, job_input: dict[str, Any]) -> JobContext:
-        return JobContext(job_id, project, scope, job_input, lambda **fields: self._update(job_id, fields))
-
     def _schedule(self, job_id: str, kind: str, project: str, scope: str, job_input: dict[str, Any]) -> None:
-        context = self._context(job_id, project, scope, job_input)
+        context = JobContext(job_id, kind, project, scope, job_input, lambda **fields: self._update(job_id, fields))
         with self._lock:
             self._live[job_id] = context
         progression = self.progression
         if progression.mode == "immediate":
-            self._run(kind, context, 0.0)
+            self._run(context, 0.0)
         elif progression.mode == "manual":
             with self._lock:
                 self._held[job_id] = context
         else:
-            self._executor.submit(self._run, kind, context, progression.seconds)
+            self._executor.submit(self._run, context, progression.seconds)
 
     def step(self, job_id: str | None = None) -> list[str]:
         """Release held (``manual``) jobs, one or all; returns the ids released."""
@@ -152,9 +150,8 @@ class JobEngine:
             ids = [job_id] if job_id in self._held else ([] if job_id else list(self._held))
             released = [self._held.pop(i) for i in ids]
         for context in released:
-            job = self.get(context.job_id)
-            if job is not None:
-                self._executor.submit(self._run, job["kind"], context, 0.0)
+            if self.get(context.job_id) is not None:  # a job that expired while held stays unrun
+                self._executor.submit(self._run, context, 0.0)
         return [c.job_id for c in released]
 
     def cancel(self, job_id: str) -> None:
@@ -172,7 +169,7 @@ class JobEngine:
         for callback in context.on_cancel:
             callback()
 
-    def _run(self, kind: str, context: JobContext, delay: float) -> None:
+    def _run(self, context: JobContext, delay: float) -> None:
         if delay and context.cancelled.wait(delay):
             self._finish(context.job_id, "cancelled")
             return
@@ -181,11 +178,11 @@ class JobEngine:
             return
         self._update(context.job_id, {"status": "running"})
         try:
-            self._runners[kind](context)
+            self._runners[context.kind](context)
         except JobFailedError as failure:
             self._finish(context.job_id, "failed", failure.errors)
         except Exception:
-            log.exception("job %s (%s) failed unexpectedly", context.job_id, kind)
+            log.exception("job %s (%s) failed unexpectedly", context.job_id, context.kind)
             error = {"code": "InternalServerError", "message": "The job failed unexpectedly; see the emulator log."}
             self._finish(context.job_id, "failed", [error])
         else:
