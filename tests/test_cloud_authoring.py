@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
@@ -592,6 +592,7 @@ def test_any_json_body_gets_an_answer_never_a_500(client: FlaskClient, route: tu
 
 @settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.text(min_size=1, max_size=60), method=st.sampled_from(["GET", "PATCH", "DELETE"]))
+@example(name="/0", method="GET")  # "%2F0" decodes to "//0": werkzeug once answered an HTML 308 redirect
 def test_any_name_in_the_path_gets_an_answer_never_a_500(client: FlaskClient, name: str, method: str) -> None:
     path = url("projects/" + quote(name, safe=""))
     response = client.open(path, method=method, json=PROJECT | {"projectName": name})

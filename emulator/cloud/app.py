@@ -34,6 +34,9 @@ def create_app(config: CloudConfig) -> Flask:
     app = Flask(__name__)
     app.config.update(CNER_API_KEYS=config.api_keys, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # Werkzeug answers "//" in a path with an HTML 308 redirect that no error handler sees (a name of "/x"
+    # arrives as "%2Fx" and decodes to "//x"); Azure has no such redirect, so such a path is an unknown one.
+    app.url_map.merge_slashes = False
     resource = Resource.open(config)
     app.extensions["cner"] = resource
     errors.register(app)
