@@ -85,9 +85,7 @@ def end_to_end(client: AuthoringClient, loan: Path, label: str) -> float:
     """Seconds from the first upload to the exported model's job ending."""
     project_file = json.loads((loan / "LoanAgreement.json").read_text(encoding="utf-8"))
     start = time.perf_counter()
-    for document in project_file["assets"]["documents"]:
-        data = (loan / document["location"]).read_bytes()
-        client.request("PUT", f"/_emulator/storage/loanagreement/{document['location']}", raw=data)
+    client.upload_documents(project_file, loan)
     client.run("POST", f"projects/{PROJECT}/:import", project_file)
     training = {"modelLabel": label, "trainingConfigVersion": "2022-05-01", "evaluationOptions": {"kind": "percentage"}}
     client.run("POST", f"projects/{PROJECT}/:train", training)

@@ -19,7 +19,7 @@ from emulator.cloud.resource import CloudConfig
 from emulator.cloud.server import BackgroundServer
 from emulator.ner import StringIndexType, entities_json, load_model, write_archive
 from emulator.ner.artifact import staged_directory
-from fixtures.sample_project import CONTAINER_NAME, DEFAULT_SEED, PROJECT_NAME, build_project, write_project
+from fixtures.sample_project import DEFAULT_SEED, PROJECT_NAME, build_project, write_project
 
 SAMPLE_MODEL_LABEL = "SampleModel"
 SAMPLE_DEPLOYMENT = "production"
@@ -75,9 +75,7 @@ def bring_up(workdir: Path, say: Callable[[str], None] = print, key: str = LOCAL
 def _publish(client: AuthoringClient, project_file: Path, models: Path, say: Callable[[str], None]) -> float:
     """Upload, import, train, deploy and export the sample model; download it to ``models``; returns micro-F1."""
     body = json.loads(project_file.read_text(encoding="utf-8"))
-    for document in body["assets"]["documents"]:
-        data = (project_file.parent / document["location"]).read_bytes()
-        client.request("PUT", f"/_emulator/storage/{CONTAINER_NAME}/{document['location']}", raw=data)
+    client.upload_documents(body, project_file.parent)
     client.run("POST", f"projects/{PROJECT_NAME}/:import", body)
     say(f"imported {PROJECT_NAME} ({len(body['assets']['documents'])} documents); training {SAMPLE_MODEL_LABEL}")
     training = {

@@ -21,17 +21,26 @@ def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
+def read_body(limit: int, *, refusal: str | None = None, target: str = "body") -> bytes:
+    """The request's body, refused with 413 (``refusal``, naming ``target``) if it holds more than ``limit``
+    bytes: by its declared length before reading, and by what arrives for a chunked body, never reading more.
+    """
+    message = refusal or f"the body may hold at most {limit} bytes; send less"
+    if (request.content_length or 0) > limit:
+        raise PayloadTooLarge(message, target=target)
+    data: bytes = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(message, target=target)
+    return data
+
+
 def read_json(limit: int, *, optional: bool = False) -> Any:
     """The request's JSON body, at most ``limit`` bytes; ``{}`` for an empty body when it is ``optional``.
 
     :raises PayloadTooLarge: the body is longer than ``limit``.
     :raises BadRequest: the body is not JSON.
     """
-    if (request.content_length or 0) > limit:
-        raise PayloadTooLarge(f"the body may hold at most {limit} bytes; send less", target="body")
-    data = request.stream.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"the body may hold at most {limit} bytes; send less", target="body")
+    data = read_body(limit)
     if optional and not data.strip():
         return {}
     try:

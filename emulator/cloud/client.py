@@ -10,6 +10,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from .auth import KEY_HEADER
@@ -50,6 +51,14 @@ class AuthoringClient:
                 return response.status, response.read(), response.headers
         except urllib.error.HTTPError as exc:
             raise CloudError(f"{method} {url} -> {exc.code}: {exc.read().decode(errors='replace')}") from exc
+
+    def upload_documents(self, project_file: dict[str, Any], root: Path) -> None:
+        """Put every document of ``project_file`` (read from ``root``/location) into the emulated storage
+        container the project names, as a user copies texts to the blob container before ``:import``."""
+        container = project_file["metadata"]["storageInputContainerName"]
+        for document in project_file["assets"]["documents"]:
+            location = document["location"]
+            self.request("PUT", f"/_emulator/storage/{container}/{location}", raw=(root / location).read_bytes())
 
     def authoring(self, method: str, path: str, body: Any = None, **query: str) -> tuple[int, Any, Any]:
         params = "&".join(f"{k}={v}" for k, v in {"api-version": API_VERSION, **query}.items())

@@ -20,12 +20,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, request, send_file
+from flask import Blueprint, Response, send_file
 
 from emulator.ner import naming
 from emulator.ner.documents import MAX_DOCUMENT_BYTES
 
-from ..errors import NotFound, PayloadTooLarge, invalid
+from ..bodies import read_body
+from ..errors import NotFound, invalid
 from ..resource import current
 
 bp = Blueprint("storage", __name__, url_prefix="/_emulator")
@@ -52,14 +53,8 @@ def _document_path(container: str, location: str) -> Path:
 @bp.put("/storage/<container>/<path:location>")
 def upload(container: str, location: str) -> tuple[dict[str, Any], int]:
     path = _document_path(container, location)
-    if (request.content_length or 0) > MAX_DOCUMENT_BYTES:
-        raise PayloadTooLarge(
-            f"a document may hold at most {MAX_DOCUMENT_BYTES} bytes (128,000 characters); split {location!r}",
-            target="location",
-        )
-    data = request.get_data(cache=False)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise PayloadTooLarge(f"a document may hold at most {MAX_DOCUMENT_BYTES} bytes; split {location!r}")
+    refusal = f"a document may hold at most {MAX_DOCUMENT_BYTES} bytes (128,000 characters); split {location!r}"
+    data = read_body(MAX_DOCUMENT_BYTES, refusal=refusal, target="location")
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
     handle, temporary = tempfile.mkstemp(prefix=".upload.", dir=path.parent)
