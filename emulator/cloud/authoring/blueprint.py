@@ -1,8 +1,8 @@
-"""The authoring blueprint and what its handlers share: names, bodies, the project lookup.
+"""The authoring blueprint and what its handlers share: the api-version, names, bodies, the project lookup.
 
 Handlers stay thin (parse, one backend step, serialize); the checks every one of them makes live here so
-each rule is written once: names that become folder names pass ``ner.naming.RESOURCE_NAME``; a body must
-be a JSON object; a project must exist.
+each rule is written once: the api-version is checked before any handler runs; names that become folder
+names pass ``ner.naming.RESOURCE_NAME``; a body must be a JSON object; a project must exist.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, g
 
 from emulator.ner import ProjectIssue, naming
 
@@ -19,8 +19,22 @@ from ..clock import iso
 from ..errors import NotFound, invalid
 from ..resource import current
 from ..store import Store
+from ..versions import ApiVersion, requested_version
 
 bp = Blueprint("authoring", __name__, url_prefix="/language/authoring/analyze-text")
+
+
+@bp.before_request
+def _check_api_version() -> None:
+    """Every authoring operation requires a served api-version (400 otherwise), checked here once."""
+    g.api_version = requested_version()
+
+
+def api_version() -> ApiVersion:
+    """The request's api-version, already checked."""
+    version: ApiVersion = g.api_version
+    return version
+
 
 PROJECT = "project"
 MODEL = "model"

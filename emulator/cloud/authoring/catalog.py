@@ -15,8 +15,7 @@ from emulator.ner import TRAINING_CONFIG_VERSIONS
 
 from ..errors import invalid
 from ..paging import page
-from ..versions import requested_version
-from .blueprint import bp
+from .blueprint import api_version, bp
 
 MODEL_EXPIRATION_DATE = "2027-10-27"
 PROJECT_KINDS = (
@@ -84,14 +83,14 @@ def _project_kind(required: bool) -> str:
 
 @bp.get("/projects/global/languages")
 def supported_languages() -> dict[str, Any]:
-    version = requested_version()
+    version = api_version()
     _project_kind(required=False)
     return page([{"languageName": name, "languageCode": code} for name, code in LANGUAGES], version)
 
 
 @bp.get("/projects/global/training-config-versions")
 def training_config_versions() -> dict[str, Any]:
-    version = requested_version()
+    version = api_version()
     _project_kind(required=version.nullable_next_link)
     items = [
         {"trainingConfigVersion": v, "modelExpirationDate": MODEL_EXPIRATION_DATE} for v in TRAINING_CONFIG_VERSIONS

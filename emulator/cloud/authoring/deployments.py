@@ -15,11 +15,12 @@ from ..errors import Conflict, invalid
 from ..jobs import JobContext, JobFailedError
 from ..paging import page
 from ..resource import Resource, current
-from ..versions import ApiVersion, requested_version
+from ..versions import ApiVersion
 from . import lro
 from .blueprint import (
     DEPLOYMENT,
     MODEL,
+    api_version,
     bp,
     existing,
     existing_project,
@@ -41,21 +42,21 @@ def deployment_json(deployment: dict[str, Any], version: ApiVersion) -> dict[str
 
 @bp.get("/projects/<project>/deployments")
 def list_deployments(project: str) -> dict[str, Any]:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     return page([deployment_json(d, version) for d in current().store.listing(DEPLOYMENT, project)], version)
 
 
 @bp.get("/projects/<project>/deployments/<name>")
 def get_deployment(project: str, name: str) -> dict[str, Any]:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     return deployment_json(existing(DEPLOYMENT, project, name, "deployment"), version)
 
 
 @bp.put("/projects/<project>/deployments/<name>")
 def deploy(project: str, name: str) -> Response:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     valid_name(name, "deployment name")
     label = json_object().get("trainedModelLabel")
@@ -85,7 +86,7 @@ def deploy(project: str, name: str) -> Response:
 
 @bp.delete("/projects/<project>/deployments/<name>")
 def delete_deployment(project: str, name: str) -> Response:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     existing(DEPLOYMENT, project, name, "deployment")
     return lro.start(
@@ -95,7 +96,7 @@ def delete_deployment(project: str, name: str) -> Response:
 
 @bp.post("/projects/<project>/deployments/:swap")
 def swap(project: str) -> Response:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     body = json_object()
     names = [body.get("firstDeploymentName"), body.get("secondDeploymentName")]
@@ -117,7 +118,6 @@ def swap(project: str) -> Response:
 
 @bp.get("/projects/<project>/deployments/<name>/jobs/<job_id>")
 def deployment_job(project: str, name: str, job_id: str) -> Response:
-    requested_version()
     valid_name(project, "project name")
     if name == SWAP:
         return lro.job_state(SWAP, project, SWAP, job_id)

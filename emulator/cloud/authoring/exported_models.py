@@ -22,9 +22,9 @@ from ..jobs import JobContext, JobFailedError
 from ..layout import ARTIFACT
 from ..paging import page
 from ..resource import Resource, current
-from ..versions import ApiVersion, requested_version
+from ..versions import ApiVersion
 from . import lro
-from .blueprint import EXPORTED_MODEL, MODEL, bp, existing, existing_project, json_object, valid_name
+from .blueprint import EXPORTED_MODEL, MODEL, api_version, bp, existing, existing_project, json_object, valid_name
 
 EXPORT_MODEL = "exported-model"
 LABEL_SPELLINGS = ("trainedModelLabel", "TrainedmodelLabel")
@@ -32,7 +32,7 @@ LABEL_SPELLINGS = ("trainedModelLabel", "TrainedmodelLabel")
 
 
 def _exported_models_version() -> ApiVersion:
-    version = requested_version()
+    version = api_version()
     if not version.exported_models:
         raise NotFound(
             f"Exported models need api-version 2023-04-15-preview or later, not {version.name}.",

@@ -25,9 +25,8 @@ from ..jobs import JobContext, JobFailedError
 from ..layout import DOCUMENTS, PROJECT_FILE
 from ..paging import page
 from ..resource import Resource, current
-from ..versions import requested_version
 from . import lro
-from .blueprint import PROJECT, bp, existing_project, issue_json, json_object, valid_name
+from .blueprint import PROJECT, api_version, bp, existing_project, issue_json, json_object, valid_name
 
 IMPORT, EXPORT, DELETION = "import", "export", "deletion"
 _IMMUTABLE = ("projectKind", "projectName")
@@ -75,19 +74,17 @@ def _validate_metadata(metadata: dict[str, Any]) -> None:
 
 @bp.get("/projects")
 def list_projects() -> dict[str, Any]:
-    return page(current().store.listing(PROJECT), requested_version())
+    return page(current().store.listing(PROJECT), api_version())
 
 
 @bp.get("/projects/<project>")
 def get_project(project: str) -> dict[str, Any]:
-    requested_version()
     return existing_project(project)
 
 
 @bp.patch("/projects/<project>")
 def create_or_update_project(project: str) -> tuple[dict[str, Any], int]:
     """JSON merge patch (RFC 7386) of the project's metadata: 201 when created, 200 when updated."""
-    requested_version()
     valid_name(project, "project name")
     patch = {k: v for k, v in json_object().items() if k not in SERVER_FIELDS}
     if "projectName" in patch and patch["projectName"] != project:
@@ -116,14 +113,13 @@ def create_or_update_project(project: str) -> tuple[dict[str, Any], int]:
 
 @bp.delete("/projects/<project>")
 def delete_project(project: str) -> Response:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     return lro.start(DELETION, project, project, {}, jobs="projects/global/deletion-jobs", version=version)
 
 
 @bp.get("/projects/global/deletion-jobs/<job_id>")
 def deletion_job(job_id: str) -> Response:
-    requested_version()
     job = current().jobs.get(job_id)
     if job is None or job["kind"] != DELETION:
         raise NotFound(f"There is no deletion job {job_id!r}.", code="NotFound", inner="OperationNotFound")
@@ -137,7 +133,7 @@ def run_deletion(resource: Resource, context: JobContext) -> None:
 
 @bp.post("/projects/<project>/:import")
 def import_project(project: str) -> Response:
-    version = requested_version()
+    version = api_version()
     valid_name(project, "project name")
     fmt = request.headers.get("format", "json")
     if fmt.lower() != "json":
@@ -204,13 +200,12 @@ def run_import(resource: Resource, context: JobContext) -> None:
 
 @bp.get("/projects/<project>/import/jobs/<job_id>")
 def import_job(project: str, job_id: str) -> Response:
-    requested_version()
     return lro.job_state(IMPORT, valid_name(project, "project name"), None, job_id)
 
 
 @bp.post("/projects/<project>/:export")
 def export_project(project: str) -> Response:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     index_type = request.args.get("stringIndexType")
     if index_type != "Utf16CodeUnit":
@@ -253,13 +248,11 @@ def run_export(resource: Resource, context: JobContext) -> None:
 
 @bp.get("/projects/<project>/export/jobs/<job_id>")
 def export_job(project: str, job_id: str) -> Response:
-    requested_version()
     return lro.job_state(EXPORT, valid_name(project, "project name"), None, job_id)
 
 
 @bp.get("/projects/<project>/export/jobs/<job_id>/result")
 def export_result(project: str, job_id: str) -> Response:
-    requested_version()
     job = current().jobs.get(job_id)
     if job is None or job["project"] != valid_name(project, "project name") or job["kind"] != EXPORT:
         path = None

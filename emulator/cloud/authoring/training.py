@@ -29,11 +29,12 @@ from ..jobs import JobContext, JobFailedError
 from ..layout import PROJECT_FILE, RESULTS, SUMMARY
 from ..paging import page
 from ..resource import Resource, current
-from ..versions import ApiVersion, requested_version
+from ..versions import ApiVersion
 from . import lro
 from .blueprint import (
     DEPLOYMENT,
     MODEL,
+    api_version,
     bp,
     existing,
     existing_project,
@@ -78,7 +79,7 @@ def _evaluation_options(body: dict[str, Any]) -> dict[str, Any]:
 
 @bp.post("/projects/<project>/:train")
 def train(project: str) -> Response:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     body = json_object()
     label = body.get("modelLabel")
@@ -241,21 +242,20 @@ def _run_worker(context: JobContext, work: Path, staging: Path, model_id: str, p
 
 @bp.get("/projects/<project>/train/jobs")
 def training_jobs(project: str) -> dict[str, Any]:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     return page(current().jobs.of_kind(TRAIN, project), version)
 
 
 @bp.get("/projects/<project>/train/jobs/<job_id>")
 def training_job(project: str, job_id: str) -> Response:
-    requested_version()
     return lro.job_state(TRAIN, valid_name(project, "project name"), None, job_id)
 
 
 @bp.post("/projects/<project>/train/jobs/<job_id>/:cancel")
 def cancel_training(project: str, job_id: str) -> Response:
     """202 pointing at the training job, which ends ``cancelled`` (or as it was, if it had already ended)."""
-    version = requested_version()
+    version = api_version()
     lro.job_state(TRAIN, valid_name(project, "project name"), None, job_id)
     current().jobs.cancel(job_id)
     return lro.accepted(f"projects/{project}/train/jobs/{job_id}", version)
@@ -263,21 +263,20 @@ def cancel_training(project: str, job_id: str) -> Response:
 
 @bp.get("/projects/<project>/models")
 def list_models(project: str) -> dict[str, Any]:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     return page([model_json(m, version) for m in current().store.listing(MODEL, project)], version)
 
 
 @bp.get("/projects/<project>/models/<label>")
 def get_model(project: str, label: str) -> dict[str, Any]:
-    version = requested_version()
+    version = api_version()
     existing_project(project)
     return model_json(existing(MODEL, project, label, "trained model"), version)
 
 
 @bp.delete("/projects/<project>/models/<label>")
 def delete_model(project: str, label: str) -> tuple[str, int]:
-    requested_version()
     existing_project(project)
     model = existing(MODEL, project, label, "trained model")
     resource = current()
@@ -303,13 +302,12 @@ def _evaluation_file(project: str, label: str, name: str) -> Any:
 
 @bp.get("/projects/<project>/models/<label>/evaluation/summary-result")
 def evaluation_summary(project: str, label: str) -> Response:
-    requested_version()
     return jsonify(_evaluation_file(project, label, SUMMARY))
 
 
 @bp.get("/projects/<project>/models/<label>/evaluation/result")
 def evaluation_results(project: str, label: str) -> dict[str, Any]:
-    version = requested_version()
+    version = api_version()
     if request.args.get("stringIndexType") != "Utf16CodeUnit":
         raise invalid(
             "stringIndexType=Utf16CodeUnit is required: evaluation results count in UTF-16 code units",
