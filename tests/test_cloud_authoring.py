@@ -260,6 +260,21 @@ def test_immediate_progression_answers_after_the_job_ended(
     assert client.get(operation).get_json()["status"] == "succeeded"
 
 
+def test_unknown_or_foreign_job_ids_are_404(client: FlaskClient, project_file: dict[str, Any]) -> None:
+    operation = start(client, "POST", f"projects/{PROJECT_NAME}/:import", json=project_file)
+    job_id = poll(client, operation)["jobId"]
+    for path in (
+        "projects/global/deletion-jobs/nope",
+        f"projects/global/deletion-jobs/{job_id}",
+        f"projects/{PROJECT_NAME}/export/jobs/{job_id}",
+        f"projects/{PROJECT_NAME}/export/jobs/{job_id}/result",
+        f"projects/other/import/jobs/{job_id}",
+    ):
+        assert error_of(client.get(url(path)), 404)["innererror"]["code"] == "OperationNotFound"
+    cancel = client.post(url(f"projects/{PROJECT_NAME}/train/jobs/{job_id}/:cancel"))
+    assert error_of(cancel, 404)["innererror"]["code"] == "OperationNotFound"
+
+
 def test_jobs_expire_after_seven_days(cloud_app: Flask, client: FlaskClient, imported: str) -> None:
     operation = start(client, "POST", f"projects/{imported}/:export?stringIndexType=Utf16CodeUnit")
     poll(client, operation)

@@ -43,15 +43,26 @@ def start(
     return accepted(f"{jobs}/{job['jobId']}", version)
 
 
-def job_state(kind: str, project: str, scope: str | None, job_id: str) -> Response:
-    """200 with the job's state, or 404 when no such job exists here (or it expired)."""
+def existing_job(kind: str, project: str | None, scope: str | None, job_id: str) -> dict[str, Any]:
+    """The job ``job_id`` if it is a ``kind`` job of ``project`` (any, if None) and ``scope``, else 404."""
     job = current().jobs.get(job_id)
-    if job is None or job["kind"] != kind or job["project"] != project or (scope is not None and job["scope"] != scope):
+    if (
+        job is None
+        or job["kind"] != kind
+        or (project is not None and job["project"] != project)
+        or (scope is not None and job["scope"] != scope)
+    ):
         raise NotFound(
             f"There is no {kind} job {job_id!r} here (jobs expire after 7 days).",
             code="NotFound",
             inner="OperationNotFound",
             target="jobId",
         )
+    return job
+
+
+def job_state(kind: str, project: str | None, scope: str | None, job_id: str) -> Response:
+    """200 with the job's state, or 404 when no such job exists here (or it expired)."""
+    job = existing_job(kind, project, scope, job_id)
     response = jsonify(job["body"])
     return response if job["body"]["status"] in TERMINAL else _retry_after(response)

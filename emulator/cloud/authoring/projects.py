@@ -120,10 +120,7 @@ def delete_project(project: str) -> Response:
 
 @bp.get("/projects/global/deletion-jobs/<job_id>")
 def deletion_job(job_id: str) -> Response:
-    job = current().jobs.get(job_id)
-    if job is None or job["kind"] != DELETION:
-        raise NotFound(f"There is no deletion job {job_id!r}.", code="NotFound", inner="OperationNotFound")
-    return lro.job_state(DELETION, job["project"], None, job_id)
+    return lro.job_state(DELETION, None, None, job_id)
 
 
 def run_deletion(resource: Resource, context: JobContext) -> None:
@@ -253,12 +250,9 @@ def export_job(project: str, job_id: str) -> Response:
 
 @bp.get("/projects/<project>/export/jobs/<job_id>/result")
 def export_result(project: str, job_id: str) -> Response:
-    job = current().jobs.get(job_id)
-    if job is None or job["project"] != valid_name(project, "project name") or job["kind"] != EXPORT:
-        path = None
-    else:
-        path = current().layout.export_result(project, job["body"]["jobId"])
-    if path is None or not path.is_file():
+    job = lro.existing_job(EXPORT, valid_name(project, "project name"), None, job_id)
+    path = current().layout.export_result(project, job["body"]["jobId"])
+    if not path.is_file():
         raise NotFound(
             f"There is no finished export job {job_id!r} in project {project!r}.",
             code="NotFound",

@@ -256,7 +256,7 @@ def training_job(project: str, job_id: str) -> Response:
 def cancel_training(project: str, job_id: str) -> Response:
     """202 pointing at the training job, which ends ``cancelled`` (or as it was, if it had already ended)."""
     version = api_version()
-    lro.job_state(TRAIN, valid_name(project, "project name"), None, job_id)
+    lro.existing_job(TRAIN, valid_name(project, "project name"), None, job_id)
     current().jobs.cancel(job_id)
     return lro.accepted(f"projects/{project}/train/jobs/{job_id}", version)
 
