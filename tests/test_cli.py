@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,21 @@ def test_cloud_refuses_bad_settings_before_serving(runner: CliRunner, args: list
     result = runner.invoke(main, ["cloud", *args], env={"CNER_API_KEYS": ""})
     assert result.exit_code == 2
     assert message in result.output
+
+
+# waitress leaves the socket and trigger of a server whose bind failed to the garbage collector; collected
+# here, so their ResourceWarnings cannot surface in a later test.
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_cloud_on_a_busy_port_fails_with_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        args = ["cloud", "--api-key", "k", "--port", str(port), "--data-dir", str(tmp_path / "cloud")]
+        result = runner.invoke(main, args)
+    exit_code, output = result.exit_code, result.output
+    del result  # its exception's traceback holds waitress's half-built server
+    gc.collect()
+    assert exit_code == 1
+    assert "Address already in use" in output
+    assert "Traceback" not in output
