@@ -15,7 +15,6 @@ import click
 from emulator.cloud.app import close_app, create_app
 from emulator.cloud.client import CloudError
 from emulator.cloud.resource import TIERS, CloudConfig
-from emulator.cloud.server import serve
 from emulator.ner import (
     DirectorySource,
     EngineError,
@@ -30,6 +29,7 @@ from emulator.ner import (
     write_archive,
 )
 from emulator.quickstart import LOCAL_KEY, bring_up
+from emulator.web.server import serve
 from fixtures.sample_project import DEFAULT_DOCUMENTS, DEFAULT_SEED, write_project
 
 

@@ -16,9 +16,9 @@ from typing import Any
 from emulator.cloud.app import close_app, create_app
 from emulator.cloud.client import AuthoringClient
 from emulator.cloud.resource import CloudConfig
-from emulator.cloud.server import BackgroundServer
 from emulator.ner import StringIndexType, entities_json, load_model, write_archive
 from emulator.ner.artifact import staged_directory
+from emulator.web.server import BackgroundServer
 from fixtures.sample_project import DEFAULT_SEED, PROJECT_NAME, build_project, write_project
 
 SAMPLE_MODEL_LABEL = "SampleModel"

@@ -19,7 +19,7 @@ from emulator.cloud.billing.ledger import next_month
 from emulator.cloud.clock import month_of
 from emulator.cloud.control.interceptor import DroppedConnectionError
 from emulator.cloud.resource import CloudConfig
-from emulator.cloud.server import BackgroundServer
+from emulator.web.server import BackgroundServer
 
 from .conftest import CLOUD_KEYS, keyed_client
 

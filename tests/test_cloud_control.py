@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from emulator.cloud.control.interceptor import DroppedConnectionError
 from emulator.cloud.jobs import JobContext, Progression
 from emulator.cloud.resource import Resource
-from emulator.cloud.server import BackgroundServer
+from emulator.web.server import BackgroundServer
 
 from .conftest import CLOUD_KEYS
 from .test_cloud_billing import STATUS_BODY, ledger, usage_record

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from emulator.cloud.server import BackgroundServer
 from emulator.ner import load_model
+from emulator.web.server import BackgroundServer
 
 from .conftest import CLOUD_KEYS
 

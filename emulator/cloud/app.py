@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from . import auth, errors
+from emulator.web import errors
+
+from . import auth
 from .authoring import routes as authoring
 from .billing import routes as billing
 from .control import routes as control

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from flask import current_app, request
 
-from .errors import Unauthorized
+from emulator.web.errors import Unauthorized
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 

@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from .errors import invalid
+from emulator.web.errors import invalid
+
 from .versions import ApiVersion
 
 DEFAULT_PAGE_SIZE = 50

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import request
 
-from .errors import BadRequest
+from emulator.web.errors import BadRequest
 
 AUTHORING_VERSIONS = (
     "2022-05-01",

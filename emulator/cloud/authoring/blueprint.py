@@ -13,10 +13,10 @@ from typing import Any
 from flask import Blueprint, current_app, g
 
 from emulator.ner import ProjectIssue, naming
+from emulator.web.bodies import malformed, read_json
+from emulator.web.errors import NotFound, invalid
 
-from ..bodies import malformed, read_json
 from ..clock import iso
-from ..errors import NotFound, invalid
 from ..resource import current
 from ..store import Store
 from ..versions import ApiVersion, requested_version

@@ -12,8 +12,8 @@ from typing import Any
 from flask import request
 
 from emulator.ner import TRAINING_CONFIG_VERSIONS
+from emulator.web.errors import invalid
 
-from ..errors import invalid
 from ..paging import page
 from .blueprint import api_version, bp
 

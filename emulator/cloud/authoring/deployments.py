@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import Response
 
+from emulator.web.errors import Conflict, invalid
+
 from ..clock import iso
-from ..errors import Conflict, invalid
 from ..jobs import JobContext, JobFailedError
 from ..paging import page
 from ..resource import Resource, current

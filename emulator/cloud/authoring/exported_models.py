@@ -15,9 +15,9 @@ from flask import Response, request
 
 from emulator.ner import ArtifactError, load_model
 from emulator.ner.artifact import staged_directory
+from emulator.web.errors import NotFound, invalid
 
 from ..clock import iso
-from ..errors import NotFound, invalid
 from ..jobs import JobContext, JobFailedError
 from ..layout import ARTIFACT
 from ..paging import page

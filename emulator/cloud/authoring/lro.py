@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from ..errors import NotFound
+from emulator.web.errors import NotFound
+
 from ..jobs import TERMINAL
 from ..resource import current
 from ..versions import ApiVersion

@@ -18,9 +18,9 @@ from flask import Response, jsonify, request
 
 from emulator.ner import DirectorySource, ProjectError, parse_metadata, parse_project, project_to_json
 from emulator.ner.artifact import staged_directory
+from emulator.web.errors import BadRequest, NotFound, invalid
 
 from ..clock import iso
-from ..errors import BadRequest, NotFound, invalid
 from ..jobs import JobContext, JobFailedError
 from ..layout import DOCUMENTS, PROJECT_FILE
 from ..paging import page

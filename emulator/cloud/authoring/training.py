@@ -22,9 +22,9 @@ from flask import Response, jsonify, request
 
 from emulator.ner import TRAINING_CONFIG_VERSIONS, EngineError, EvaluationOptions, SplitKind
 from emulator.ner.artifact import staged_directory
+from emulator.web.errors import BadRequest, Conflict, invalid
 
 from ..clock import iso
-from ..errors import BadRequest, Conflict, invalid
 from ..jobs import JobContext, JobFailedError
 from ..layout import PROJECT_FILE, RESULTS, SUMMARY
 from ..paging import page

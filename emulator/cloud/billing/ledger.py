@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from emulator.web.errors import Conflict
+
 from ..clock import iso
-from ..errors import Conflict
 from ..store import Store
 from .records import TEXT_RECORDS, UsageRecord
 

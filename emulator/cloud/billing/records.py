@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from emulator.ner import naming
+from emulator.web.bodies import Body, describe, malformed, require
+from emulator.web.errors import ApiError, BadRequest, invalid
 
-from ..bodies import Body, describe, malformed, require
 from ..clock import month_of, parse_iso
-from ..errors import ApiError, BadRequest, invalid
 
 TEXT_RECORDS = "TextRecords"
 """Meter of text records analysed: one per started 1,000 characters of each document (the F0 quota's unit)."""

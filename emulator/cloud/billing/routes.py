@@ -15,9 +15,10 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from ..bodies import read_json
+from emulator.web.bodies import read_json
+from emulator.web.errors import invalid
+
 from ..clock import iso, month_of
-from ..errors import invalid
 from ..resource import Resource, current
 from . import ledger, status
 from .records import METERS, parse_status_request, parse_usage

@@ -23,9 +23,10 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from ..bodies import Body, require
+from emulator.web.bodies import Body, require
+from emulator.web.errors import Unauthorized, invalid
+
 from ..control.interceptor import drop_connection
-from ..errors import Unauthorized, invalid
 from ..resource import Resource
 from .ledger import Quota
 from .records import CONTAINER_TYPE, is_custom_ner

@@ -19,8 +19,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..bodies import Body, describe, require
-from ..errors import invalid
+from emulator.web.bodies import Body, describe, require
+from emulator.web.errors import invalid
 
 METHODS = ("*", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 MAX_LATENCY_MS = 120_000

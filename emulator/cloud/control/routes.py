@@ -25,10 +25,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 
+from emulator.web.bodies import Body, read_json, require
+from emulator.web.errors import NotFound, invalid
+
 from ..billing.status import override_slot, parse_override
-from ..bodies import Body, read_json, require
 from ..clock import iso, parse_iso
-from ..errors import NotFound, invalid
 from ..jobs import PROGRESSION_MODES, Progression
 from ..resource import Resource, current
 from .faults import Faults

@@ -24,9 +24,9 @@ from flask import Blueprint, Response, send_file
 
 from emulator.ner import naming
 from emulator.ner.documents import MAX_DOCUMENT_BYTES
+from emulator.web.bodies import read_body
+from emulator.web.errors import NotFound, invalid
 
-from ..bodies import read_body
-from ..errors import NotFound, invalid
 from ..resource import current
 
 bp = Blueprint("storage", __name__, url_prefix="/_emulator")

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from flask import request
 
-from .errors import BadRequest, PayloadTooLarge, invalid
+from emulator.web.errors import BadRequest, PayloadTooLarge, invalid
 
 
 def _no_constant(name: str) -> NoReturn:
