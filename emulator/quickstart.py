@@ -54,7 +54,9 @@ def bring_up(workdir: Path, say: Callable[[str], None] = print, key: str = LOCAL
     try:
         with BackgroundServer(app) as server:
             say(f"emulated Language resource at {server.url} (data in {config.data_dir})")
-            micro_f1 = _publish(AuthoringClient(server.url, key), project_file, workdir / "models", say)
+            client = AuthoringClient(server.url, key)
+            micro_f1 = publish_sample(client, project_file, say)
+            _download(client, workdir / "models")
     finally:
         close_app(app)
     model_dir = workdir / "models" / SAMPLE_MODEL_LABEL
@@ -72,8 +74,8 @@ def bring_up(workdir: Path, say: Callable[[str], None] = print, key: str = LOCAL
     )
 
 
-def _publish(client: AuthoringClient, project_file: Path, models: Path, say: Callable[[str], None]) -> float:
-    """Upload, import, train, deploy and export the sample model; download it to ``models``; returns micro-F1."""
+def publish_sample(client: AuthoringClient, project_file: Path, say: Callable[[str], None]) -> float:
+    """Upload, import, train, deploy and export the sample model through ``client``; returns its micro-F1."""
     body = json.loads(project_file.read_text(encoding="utf-8"))
     client.upload_documents(body, project_file.parent)
     client.run("POST", f"projects/{PROJECT_NAME}/:import", body)
@@ -96,13 +98,13 @@ def _publish(client: AuthoringClient, project_file: Path, models: Path, say: Cal
         f"projects/{PROJECT_NAME}/exported-models/{SAMPLE_MODEL_LABEL}",
         {"trainedModelLabel": SAMPLE_MODEL_LABEL},
     )
+    say(f"model {SAMPLE_MODEL_LABEL}: test micro-F1 {micro_f1:.3f}; deployed as {SAMPLE_DEPLOYMENT!r} and exported")
+    return micro_f1
+
+
+def _download(client: AuthoringClient, models: Path) -> None:
     _, manifest, _ = client.authoring("GET", f"projects/{PROJECT_NAME}/exported-models/{SAMPLE_MODEL_LABEL}/manifest")
     with staged_directory(models / SAMPLE_MODEL_LABEL) as staging:
         for file in manifest["modelFiles"]:
             (staging / file["name"]).write_bytes(client.fetch("GET", file["contentUri"])[1])
         load_model(staging)
-    say(
-        f"model {SAMPLE_MODEL_LABEL}: test micro-F1 {micro_f1:.3f}; deployed as {SAMPLE_DEPLOYMENT!r}, exported "
-        f"and downloaded to {models / SAMPLE_MODEL_LABEL}"
-    )
-    return micro_f1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,13 @@ from flask.testing import FlaskClient
 from hypothesis import settings
 
 from emulator.cloud.app import close_app, create_app
+from emulator.cloud.client import AuthoringClient
 from emulator.cloud.resource import CloudConfig
 from emulator.ner import Model, Project, train_project
+from emulator.quickstart import SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL, publish_sample
+from emulator.web.server import BackgroundServer
 from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
-from fixtures.sample_project import build_project
+from fixtures.sample_project import PROJECT_NAME, build_project, write_project
 
 # No per-example deadline: these machines are shared and noisy, and a slow example is not a wrong one.
 settings.register_profile("cner", deadline=None)
@@ -69,3 +73,31 @@ def keyed_client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def client(cloud_app: Flask) -> FlaskClient:
     return keyed_client(cloud_app)
+
+
+@dataclass(frozen=True)
+class PublishedCloud:
+    """A served S-tier resource whose sample project is trained, deployed and exported (as ``cner up`` leaves it)."""
+
+    url: str
+    key: str
+    app: Flask
+    project: str = PROJECT_NAME
+    exported_model: str = SAMPLE_MODEL_LABEL
+    deployment: str = SAMPLE_DEPLOYMENT
+
+
+@pytest.fixture(scope="session")
+def published_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PublishedCloud]:
+    """The emulated cloud over HTTP with the sample (60 invoices) published; shared by the container tests,
+    which must not change its projects (they may use the control plane on the ``app``, and reset what they set).
+    """
+    root = tmp_path_factory.mktemp("published")
+    project_file = write_project(root / "project", documents=60)
+    app = create_app(CloudConfig(root / "cloud", CLOUD_KEYS, tier="S", retry_after=0.05))
+    try:
+        with BackgroundServer(app) as server:
+            publish_sample(AuthoringClient(server.url, CLOUD_KEYS[0]), project_file, lambda _: None)
+            yield PublishedCloud(server.url, CLOUD_KEYS[0], app)
+    finally:
+        close_app(app)
