@@ -6,7 +6,11 @@ Every command reports bad input as one line naming the problem (exit status 1), 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -15,6 +19,16 @@ import click
 from emulator.cloud.app import close_app, create_app
 from emulator.cloud.client import CloudError
 from emulator.cloud.resource import TIERS, CloudConfig
+from emulator.container.main import configure_logging
+from emulator.container.main import run as run_container
+from emulator.container.process import ContainerStartError
+from emulator.container.settings import (
+    DEFAULT_MODEL_PATH,
+    SettingsError,
+    parse_arguments,
+    read_settings,
+    unknown_keys,
+)
 from emulator.ner import (
     DirectorySource,
     EngineError,
@@ -28,7 +42,7 @@ from emulator.ner import (
     train_project,
     write_archive,
 )
-from emulator.quickstart import LOCAL_KEY, bring_up
+from emulator.quickstart import StackUp, run_stack, usage
 from emulator.web.server import serve
 from fixtures.sample_project import DEFAULT_DOCUMENTS, DEFAULT_SEED, write_project
 
@@ -39,7 +53,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (EngineError, CloudError) as exc:
+        except (EngineError, CloudError, ContainerStartError) as exc:
             raise click.ClickException(str(exc)) from exc
         except UnicodeDecodeError as exc:
             raise click.ClickException(f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
@@ -161,21 +175,68 @@ def predict(model_dir: Path, files: tuple[IO[str], ...], texts: tuple[str, ...],
     default=".cner",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where the stack keeps its data.",
+    help="Where the stack keeps its data (cloud state, model folder, usage spool).",
 )
-@click.option("--serve", is_flag=True, help="Then keep serving the emulated cloud on 127.0.0.1:5100 until Ctrl-C.")
-def up(workdir: Path, serve: bool) -> None:
-    """Bring the offline stack up: the sample project published through the emulated cloud, trained, deployed
-    and exported, its model downloaded as the container gets it, and a first prediction."""
-    stack = bring_up(workdir, say=lambda line: click.echo(f"[up] {line}", err=True))
-    click.echo(f"[up] prediction on a document the model has not seen ({len(stack.demo_text)} characters):", err=True)
-    json.dump({"entities": stack.demo_entities}, sys.stdout, indent=2, ensure_ascii=False)
-    click.echo()
-    command = f"cner cloud --data-dir {stack.cloud_dir} --api-key {LOCAL_KEY}"
-    if not serve:
-        click.echo(f"[up] serve the emulated cloud with: {command}", err=True)
-        return
-    _serve(CloudConfig(stack.cloud_dir, (LOCAL_KEY,)), "127.0.0.1", 5100)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="The container's port.")
+@click.option("--cloud-port", default=5100, show_default=True, type=click.IntRange(0, 65535))
+def up(workdir: Path, port: int, cloud_port: int) -> None:
+    """Bring the offline stack up until Ctrl-C: the emulated cloud with the sample project trained, deployed and
+    exported (first run only), and our container serving it."""
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def on_up(stack: StackUp) -> None:
+        click.echo("[up] prediction by the container on an invoice the model has not seen:", err=True)
+        json.dump({"text": stack.demo_text, "entities": stack.demo_entities}, sys.stdout, indent=2, ensure_ascii=False)
+        click.echo()
+        click.echo(usage(stack.cloud_url, stack.container_url), err=True)
+
+    try:
+        status = run_stack(
+            workdir,
+            say=lambda line: click.echo(f"[up] {line}", err=True),
+            container_log=lambda line: click.echo(f"[container] {line}", err=True),
+            stop=stop,
+            cloud_port=cloud_port,
+            port=port,
+            on_up=on_up,
+        )
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    sys.exit(status)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (the image uses 0.0.0.0).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--model-path",
+    default=str(DEFAULT_MODEL_PATH),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The model folder (/modelPath in the image): the exported model is loaded from, or downloaded to, here.",
+)
+@click.argument("settings", nargs=-1)
+def container(host: str, port: int, model_path: Path, settings: tuple[str, ...]) -> None:
+    """Run the Custom NER container in this process. SETTINGS are Microsoft's Key=value arguments:
+
+    \b
+      Eula=accept Billing=ENDPOINT ApiKey=KEY projectName=P exportedModelName=M
+      [Mounts:Output=DIR] [Logging:Console:LogLevel:Default=Information] [HTTP_PROXY=http://host:port]
+      [Metering:ReportIntervalSeconds=600] [Metering:MaxFailedAttempts=10]
+
+    Each may also be an environment variable (nested keys with __, e.g. Mounts__Output).
+    """
+    try:
+        parsed = read_settings(settings, os.environ, model_path=model_path)
+        configure_logging(parsed.log_level)
+        for key in unknown_keys(parse_arguments(settings)):
+            logging.getLogger("cner.container").warning("ignoring unknown setting %r", key)
+        status = run_container(parsed, host, port)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(status)
 
 
 def _serve(config: CloudConfig, host: str, port: int) -> None:

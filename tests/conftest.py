@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,9 @@ from hypothesis import settings
 from emulator.cloud.app import close_app, create_app
 from emulator.cloud.client import AuthoringClient
 from emulator.cloud.resource import CloudConfig
+from emulator.container.app import create_container_app
+from emulator.container.runtime import ContainerRuntime
+from emulator.container.settings import Settings, read_settings
 from emulator.ner import Model, Project, train_project
 from emulator.quickstart import SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL, publish_sample
 from emulator.web.server import BackgroundServer
@@ -101,3 +106,57 @@ def published_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Publis
             yield PublishedCloud(server.url, CLOUD_KEYS[0], app)
     finally:
         close_app(app)
+
+
+# The container ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunningContainer:
+    """Our container served over HTTP in this process, against ``published_cloud``."""
+
+    url: str
+    runtime: ContainerRuntime
+    app: Flask
+
+
+def container_settings(cloud: PublishedCloud, root: Path, *extra: str) -> Settings:
+    """The settings of a container of ``cloud``'s sample, model and output folders under ``root``."""
+    return read_settings(
+        [
+            "Eula=accept",
+            f"Billing={cloud.url}",
+            f"ApiKey={cloud.key}",
+            f"projectName={cloud.project}",
+            f"exportedModelName={cloud.exported_model}",
+            f"Mounts:Output={root / 'output'}",
+            *extra,
+        ],
+        {},
+        model_path=root / "models",
+    )
+
+
+@contextmanager
+def running_container(settings: Settings) -> Iterator[RunningContainer]:
+    """Start a container with ``settings`` and wait until it serves (or fail the test with its reason)."""
+    runtime = ContainerRuntime(settings, container_id="test-container")
+    app = create_container_app(runtime)
+    try:
+        with BackgroundServer(app, ident="cner-container") as server:
+            runtime.start()
+            deadline = time.monotonic() + 60
+            while runtime.refusal() is not None:
+                assert not runtime.fatal.is_set(), runtime.failure
+                assert time.monotonic() < deadline, runtime.refusal()
+                time.sleep(0.02)
+            yield RunningContainer(server.url, runtime, app)
+    finally:
+        runtime.close()
+
+
+@pytest.fixture(scope="module")
+def container(published_cloud: PublishedCloud, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningContainer]:
+    """A serving container shared by a test module (tests must not stop or reconfigure it)."""
+    with running_container(container_settings(published_cloud, tmp_path_factory.mktemp("container"))) as running:
+        yield running

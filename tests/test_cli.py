@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import json
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,18 +108,62 @@ def test_up_into_an_impossible_folder_fails_cleanly(runner: CliRunner, tmp_path:
     assert "Not a directory" in result.output
 
 
-def test_up_publishes_the_sample_through_the_cloud_and_predicts(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)  # a relative work folder, as `make up` gives (.cner)
-    result = runner.invoke(main, ["up", "--workdir", "."])
-    assert result.exit_code == 0, result.output
-    assert "deployed as 'production', exported and downloaded" in result.output
-    payload = result.stdout[result.stdout.index("{") :]
-    entities = json.loads(payload)["entities"]
-    assert {e["category"] for e in entities} >= {"InvoiceNumber", "SupplierName", "TotalAmount"}
-    assert (tmp_path / "models" / "SampleModel" / "manifest.json").is_file()
-    assert (tmp_path / "models" / "SampleModel.tar.gz").is_file()
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _up_until_ready(workdir: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    """``cner up`` as a user runs it, read until it says how to use the stack."""
+    command = [
+        sys.executable,
+        "-m",
+        "emulator",
+        "up",
+        "--workdir",
+        str(workdir),
+        "--port",
+        str(_free_port()),
+        "--cloud-port",
+        str(_free_port()),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if "Ctrl-C stops both" in line:
+            return process, lines
+    process.wait(10)
+    raise AssertionError("cner up ended before it was up:\n" + "".join(lines))
+
+
+def _interrupt(process: subprocess.Popen[str], lines: list[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, "".join(lines) + rest
+    return "".join(lines) + rest
+
+
+def test_up_serves_the_sample_through_cloud_and_container_until_ctrl_c(tmp_path: Path) -> None:
+    process, lines = _up_until_ready(tmp_path / "stack")
+    try:
+        output = "".join(lines)
+        assert "training SampleModel: 100%" in output
+        assert "downloaded model.crfsuite" in output
+        prediction = json.loads(output[output.index("{\n") : output.index("\n}\n") + 2])
+        assert {e["category"] for e in prediction["entities"]} >= {"InvoiceNumber", "SupplierName", "TotalAmount"}
+        assert "curl -si -X POST" in output
+        assert "begin_recognize_custom_entities" in output
+    finally:
+        output = _interrupt(process, lines)
+    assert "stopping the container and the emulated cloud" in output
+    again, lines = _up_until_ready(tmp_path / "stack")  # the second run reuses the trained, exported model
+    output = _interrupt(again, lines)
+    assert "already trained and exported" in output
+    assert "loaded from" in output
+    assert "training" not in output
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +65,24 @@ class AuthoringClient:
         params = "&".join(f"{k}={v}" for k, v in {"api-version": API_VERSION, **query}.items())
         return self.request(method, f"{PREFIX}/{path}?{params}", body)
 
-    def run(self, method: str, path: str, body: Any = None, **query: str) -> dict[str, Any]:
-        """Start an LRO and wait for its job; returns the final job state, raises ``CloudError`` unless succeeded."""
+    def run(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        progress: Callable[[dict[str, Any]], None] | None = None,
+        **query: str,
+    ) -> dict[str, Any]:
+        """Start an LRO and wait for its job, showing each polled state to ``progress``; returns the final job
+        state, raises ``CloudError`` unless it succeeded."""
         _, _, headers = self.authoring(method, path, body, **query)
         operation = headers["Operation-Location"]
         deadline = time.monotonic() + self._timeout
         while True:
             _, job, headers = self.request("GET", operation)
+            if progress is not None:
+                progress(job)
             if job["status"] == "succeeded":
                 return dict(job)
             if job["status"] in ("failed", "cancelled"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from email.message import Message
@@ -38,6 +39,11 @@ class Answer:
             return None
 
 
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
 class Outbound:
     """Requests to ``endpoint`` (or to absolute http(s) URLs it hands out, such as download links)."""
 
@@ -48,8 +54,14 @@ class Outbound:
         proxies = {"http": proxy, "https": proxy} if proxy else {}
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler(proxies))
 
-    def request(self, method: str, path: str, body: Any = None, *, timeout: float | None = None) -> Answer:
-        """``path`` is relative to the endpoint or an absolute http(s) URL; ``body`` is sent as JSON.
+    def request(
+        self, method: str, path: str, body: Any = None, *, timeout: float | None = None, limit: int | None = None
+    ) -> Answer:
+        """``path`` is relative to the endpoint or an absolute http(s) URL; ``body`` is sent as JSON. With
+        ``limit``, at most ``limit + 1`` bytes of the answer are read (a longer body shows as too long).
+
+        The key goes only to the endpoint's own origin: a download link on another host (Azure's blob links
+        carry their own signature) never sees it.
 
         :raises UnreachableError: no answer (the message names the URL and the reason, never the key).
         """
@@ -58,13 +70,15 @@ class Outbound:
             raise UnreachableError(f"refusing to open {url!r}: only http and https URLs are used")
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - scheme checked above
-        request.add_header(KEY_HEADER, self._key)
+        if _origin(url) == _origin(self.endpoint):
+            request.add_header(KEY_HEADER, self._key)
         request.add_header("User-Agent", USER_AGENT)
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
             with self._opener.open(request, timeout=timeout or self._timeout) as response:
-                return Answer(response.status, response.read(), response.headers)
+                data = response.read() if limit is None else response.read(limit + 1)
+                return Answer(response.status, data, response.headers)
         except urllib.error.HTTPError as exc:
             with exc:
                 return Answer(exc.code, exc.read(), exc.headers)

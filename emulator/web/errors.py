@@ -10,6 +10,7 @@ route can answer with HTML or a bare 500 page.
     ApiError                       status, code, message, target, innererror, details
      +-- BadRequest          400   InvalidRequest / InvalidArgument
      +-- Unauthorized        401   the gateway's key refusal
+     +-- Forbidden           403   Forbidden / QuotaExceeded: the container refused by its Billing endpoint
      +-- NotFound            404   NotFound / ProjectNotFound / OperationNotFound
      +-- Conflict            409
      +-- PayloadTooLarge     413
@@ -75,6 +76,10 @@ class Unauthorized(ApiError):
 
     def __init__(self) -> None:
         super().__init__(UNAUTHORIZED_MESSAGE, code="401")
+
+
+class Forbidden(ApiError):
+    status = 403
 
 
 class NotFound(ApiError):

@@ -18,18 +18,18 @@ from waitress.server import create_server
 THREADS = 8
 
 
-def serve(app: Flask, host: str, port: int) -> None:
+def serve(app: Flask, host: str, port: int, *, ident: str = "cner-emulator") -> None:
     """Serve until interrupted."""
-    waitress_serve(app, host=host, port=port, threads=THREADS, ident="cner-emulator")
+    waitress_serve(app, host=host, port=port, threads=THREADS, ident=ident)
 
 
 class BackgroundServer:
     """``app`` served on ``host`` (port 0: any free port) in a daemon thread; ``url`` is where."""
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server: Any = create_server(app, host=host, port=port, threads=THREADS, ident="cner-emulator")
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, *, ident: str = "cner-emulator") -> None:
+        self._server: Any = create_server(app, host=host, port=port, threads=THREADS, ident=ident)
         self.url = f"http://{host}:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, name="cner-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, name=ident, daemon=True)
 
     def __enter__(self) -> BackgroundServer:
         self._thread.start()

@@ -1,6 +1,6 @@
 """Service-wide lists: ``global/languages`` and ``global/training-config-versions``.
 
-The language list is the one Custom NER documents as supported (``language-support.md``); the training
+The language list is the engine's (``emulator/ner/languages.py``); the training
 config version is the one Azure lists for Custom NER, with the expiry date the real service reported for
 its models in the recorded deployment (sdk-clients.md §6), used for every model and deployment here.
 """
@@ -12,6 +12,7 @@ from typing import Any
 from flask import request
 
 from emulator.ner import TRAINING_CONFIG_VERSIONS
+from emulator.ner.languages import LANGUAGES
 from emulator.web.errors import invalid
 
 from ..paging import page
@@ -25,47 +26,6 @@ PROJECT_KINDS = (
     "CustomAbstractiveSummarization",
     "CustomHealthcare",
     "CustomTextSentiment",
-)
-LANGUAGES = (
-    ("English", "en"),
-    ("English (US)", "en-us"),
-    ("Afrikaans", "af"),
-    ("Arabic", "ar"),
-    ("Bulgarian", "bg"),
-    ("Catalan", "ca"),
-    ("Chinese (Simplified)", "zh-hans"),
-    ("Chinese (Traditional)", "zh-hant"),
-    ("Czech", "cs"),
-    ("Danish", "da"),
-    ("Dutch", "nl"),
-    ("Estonian", "et"),
-    ("Finnish", "fi"),
-    ("French", "fr"),
-    ("German", "de"),
-    ("Greek", "el"),
-    ("Hebrew", "he"),
-    ("Hindi", "hi"),
-    ("Hungarian", "hu"),
-    ("Indonesian", "id"),
-    ("Italian", "it"),
-    ("Japanese", "ja"),
-    ("Korean", "ko"),
-    ("Latvian", "lv"),
-    ("Lithuanian", "lt"),
-    ("Norwegian", "nb"),
-    ("Polish", "pl"),
-    ("Portuguese (Brazil)", "pt-br"),
-    ("Portuguese (Portugal)", "pt-pt"),
-    ("Romanian", "ro"),
-    ("Russian", "ru"),
-    ("Slovak", "sk"),
-    ("Slovenian", "sl"),
-    ("Spanish", "es"),
-    ("Swedish", "sv"),
-    ("Thai", "th"),
-    ("Turkish", "tr"),
-    ("Ukrainian", "uk"),
-    ("Vietnamese", "vi"),
 )
 
 

@@ -1,0 +1,207 @@
+"""The job engine of ``/language/analyze-text/jobs``: jobs run on worker threads, never on the request thread.
+
+Two bounds keep the container's memory flat under any load: at most ``max_queued`` jobs wait or run (one
+more is answered 429 with ``Retry-After`` instead of joining an unbounded backlog), and at most
+``max_stored`` jobs are kept. Finished jobs stay readable until their ``expirationDateTime`` (24 hours
+after creation, as the real service sets it), unless the store is full, when the oldest finished jobs
+make room first.
+
+A job's work (``execute``) returns only after its usage is counted, so a job becomes ``succeeded`` only
+once what it served is on the metering spool.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from emulator.web.errors import TooManyRequests
+
+from .predict import CancelledError, TaskOutcome
+from .request import JobInput
+
+log = logging.getLogger(__name__)
+
+JOB_LIFETIME = timedelta(days=1)
+TERMINAL = frozenset({"succeeded", "partiallyCompleted", "failed", "cancelled"})
+BUSY_RETRY_AFTER = 1.0
+
+Execute = Callable[[JobInput, Callable[[], bool], Callable[[int, TaskOutcome], None]], None]
+"""Runs a job's tasks: ``execute(job_input, cancelled, task_done)``; calls ``task_done(index, outcome)`` per task."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class TaskState:
+    status: str = "notStarted"
+    updated: datetime = field(default_factory=now)
+    outcome: TaskOutcome | None = None
+
+
+@dataclass
+class AnalyzeJob:
+    """A job and what it has produced so far; fields change under the engine's lock only."""
+
+    job_id: str
+    input: JobInput
+    created: datetime
+    status: str = "notStarted"
+    updated: datetime = field(default_factory=now)
+    tasks: list[TaskState] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    cancel_requested: bool = False
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def expires(self) -> datetime:
+        return self.created + JOB_LIFETIME
+
+    def cancelled(self) -> bool:
+        """Whether work should stop: cancel was asked, or the job's ``cancelAfter`` has passed."""
+        if self.cancel_requested:
+            return True
+        limit = self.input.cancel_after
+        return limit is not None and (now() - self.created).total_seconds() > limit
+
+
+class JobEngine:
+    def __init__(self, execute: Execute, *, workers: int, max_queued: int, max_stored: int) -> None:
+        self._execute = execute
+        self._max_queued = max_queued
+        self._max_stored = max_stored
+        self._lock = threading.Lock()
+        self._jobs: OrderedDict[str, AnalyzeJob] = OrderedDict()
+        self._active = 0
+        self._queue: queue.SimpleQueue[AnalyzeJob | None] = queue.SimpleQueue()
+        self._workers = [
+            threading.Thread(target=self._work, name=f"analyze-worker-{i}", daemon=True) for i in range(workers)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    def submit(self, job_input: JobInput) -> AnalyzeJob:
+        """Queue a job.
+
+        :raises TooManyRequests: ``max_queued`` jobs already wait or run, or the store holds only unfinished jobs.
+        """
+        created = now()
+        job = AnalyzeJob(str(uuid.uuid4()), job_input, created, updated=created)
+        job.tasks = [TaskState(updated=created) for _ in job_input.tasks]
+        with self._lock:
+            if self._active >= self._max_queued:
+                raise TooManyRequests(
+                    f"{self._active} jobs are waiting or running, the most this container queues; "
+                    "retry after the time in Retry-After",
+                    code="TooManyRequests",
+                    retry_after=BUSY_RETRY_AFTER,
+                )
+            self._make_room(created)
+            self._jobs[job.job_id] = job
+            self._active += 1
+        self._queue.put(job)
+        return job
+
+    def _make_room(self, at: datetime) -> None:
+        """Drop expired jobs, then the oldest finished ones while the store is full (lock held)."""
+        while self._jobs:
+            oldest = next(iter(self._jobs.values()))
+            if oldest.expires > at or not oldest.finished.is_set():
+                break
+            self._jobs.popitem(last=False)
+        if len(self._jobs) < self._max_stored:
+            return
+        for job_id in [j.job_id for j in self._jobs.values() if j.finished.is_set()]:
+            del self._jobs[job_id]
+            if len(self._jobs) < self._max_stored:
+                return
+        raise TooManyRequests(
+            f"the container holds {len(self._jobs)} unfinished jobs; retry after the time in Retry-After",
+            code="TooManyRequests",
+            retry_after=BUSY_RETRY_AFTER,
+        )
+
+    def get(self, job_id: str) -> AnalyzeJob | None:
+        """The job, or None if it never existed, expired or was dropped."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None and job.expires <= now():
+                del self._jobs[job_id]
+                return None
+            return job
+
+    def cancel(self, job: AnalyzeJob) -> None:
+        """Ask ``job`` to stop: a waiting job is cancelled at once, a running one at its next document."""
+        with self._lock:
+            if job.status == "notStarted":
+                self._finish(job, "cancelled")
+            elif job.status == "running":
+                job.cancel_requested = True
+                job.status = "cancelling"
+                job.updated = now()
+
+    def _finish(self, job: AnalyzeJob, status: str) -> None:
+        """(lock held)"""
+        job.status = status
+        job.updated = now()
+        for task in job.tasks:
+            if task.status not in TERMINAL:
+                task.status = "cancelled" if status == "cancelled" else "failed"
+                task.updated = job.updated
+        job.finished.set()
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            try:
+                self._run(job)
+            finally:
+                with self._lock:
+                    self._active -= 1
+
+    def _run(self, job: AnalyzeJob) -> None:
+        with self._lock:
+            if job.status != "notStarted":  # cancelled while waiting
+                return
+            if job.cancelled():
+                self._finish(job, "cancelled")
+                return
+            job.status = "running"
+            job.updated = now()
+            for task in job.tasks:
+                task.status = "running"
+
+        def task_done(index: int, outcome: TaskOutcome) -> None:
+            with self._lock:
+                state = job.tasks[index]
+                state.status, state.outcome, state.updated = "succeeded", outcome, now()
+                job.updated = state.updated
+
+        try:
+            self._execute(job.input, job.cancelled, task_done)
+        except CancelledError:
+            with self._lock:
+                self._finish(job, "cancelled")
+            return
+        except Exception as exc:
+            log.exception("job %s failed", job.job_id)
+            with self._lock:
+                job.errors.append({"code": "InternalServerError", "message": f"The job failed: {exc}"})
+                self._finish(job, "failed")
+            return
+        with self._lock:
+            self._finish(job, "succeeded")  # a cancel that came after the last document changes nothing
+
+    def close(self) -> None:
+        """Stop the workers once the jobs already queued are done."""
+        for _ in self._workers:
+            self._queue.put(None)
+        for worker in self._workers:
+            worker.join(timeout=10)

@@ -1,0 +1,130 @@
+"""A job as ``GET /language/analyze-text/jobs/{jobId}`` returns it (azure-contract.md §2.2, sdk-clients.md §2.5).
+
+The body follows the spec and what the SDKs need: job-level ``lastUpdatedDateTime`` (and the
+``lastUpdateDateTime`` spelling the real service sends, so clients written against either work), task-level
+``lastUpdateDateTime``, ``kind`` ``CustomEntityRecognitionLROResults``, the request's ``taskName`` echoed,
+``entities`` and ``warnings`` always lists. Documents are paged as the real service pages them (20 per
+page unless ``top`` asks for fewer), with an absolute ``nextLink``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import request
+
+from emulator.web.errors import invalid
+
+from .jobs import AnalyzeJob
+from .predict import TaskOutcome
+
+PAGE_SIZE = 20
+RESULT_KIND = "CustomEntityRecognitionLROResults"
+
+
+def iso(moment: datetime, *, fraction: bool = False) -> str:
+    """Azure's timestamps: whole seconds at job level, microseconds at task level (as recorded)."""
+    text = moment.isoformat(timespec="microseconds" if fraction else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def _flag(name: str) -> bool:
+    """A boolean query parameter; the SDK sends ``showStats=True`` (Python's spelling), so any case."""
+    value = request.args.get(name)
+    if value is None:
+        return False
+    if value.lower() not in ("true", "false"):
+        raise invalid(f"{name} must be true or false, not {value!r}", target=name)
+    return value.lower() == "true"
+
+
+def _integer(name: str, default: int, low: int, high: int) -> int:
+    """``top``/``skip``, also under the ``$top``/``$skip`` names of OData-style links."""
+    value = request.args.get(name, request.args.get(f"${name}"))
+    if value is None:
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise invalid(f"{name} must be an integer from {low} to {high}, not {value!r}", target=name)
+    return int(value)
+
+
+def job_state(job: AnalyzeJob, version: str, job_url: str) -> dict[str, Any]:
+    """The body for ``job`` read now; ``job_url`` is its absolute URL without a query (for ``nextLink``)."""
+    show_stats = _flag("showStats")
+    top = _integer("top", PAGE_SIZE, 1, PAGE_SIZE)
+    skip = _integer("skip", 0, 0, 1_000_000)
+    page_ids = {d.id for d in job.input.documents[skip : skip + top]}
+    updated = iso(job.updated)
+    body: dict[str, Any] = {"jobId": job.job_id}
+    if job.input.display_name is not None:
+        body["displayName"] = job.input.display_name
+    body |= {
+        "createdDateTime": iso(job.created),
+        "expirationDateTime": iso(job.expires),
+        "lastUpdatedDateTime": updated,
+        "lastUpdateDateTime": updated,
+        "status": job.status,
+        "errors": list(job.errors),
+    }
+    items = []
+    counts = {"completed": 0, "failed": 0, "inProgress": 0}
+    for spec, task in zip(job.input.tasks, job.tasks, strict=True):
+        if task.status == "succeeded" and task.outcome is not None:
+            counts["completed"] += 1
+            item: dict[str, Any] = {"kind": RESULT_KIND}
+            if spec.name is not None:
+                item["taskName"] = spec.name
+            item |= {
+                "lastUpdateDateTime": iso(task.updated, fraction=True),
+                "status": task.status,
+                "results": _results(
+                    task.outcome,
+                    spec.project_name,
+                    spec.deployment_name,
+                    page_ids,
+                    show_stats,
+                    len(job.input.documents),
+                ),
+            }
+            items.append(item)
+        elif task.status == "failed":
+            counts["failed"] += 1
+        elif task.status in ("notStarted", "running"):
+            counts["inProgress"] += 1
+    body["tasks"] = {**counts, "total": len(job.tasks), "items": items}
+    if skip + top < len(job.input.documents):
+        query = {"api-version": version, "top": top, "skip": skip + top}
+        if show_stats:
+            query["showStats"] = "true"
+        body["nextLink"] = f"{job_url}?{urlencode(query)}"
+    return body
+
+
+def _results(
+    outcome: TaskOutcome, project: str, deployment: str, page_ids: set[str], show_stats: bool, documents_count: int
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    if show_stats:
+        results["statistics"] = {
+            "documentsCount": documents_count,
+            "validDocumentsCount": len(outcome.documents),
+            "erroneousDocumentsCount": len(outcome.errors),
+            "transactionsCount": outcome.text_records,
+        }
+    documents = []
+    for served in outcome.documents:
+        if served.body["id"] not in page_ids:
+            continue
+        document = dict(served.body)
+        if show_stats:
+            document["statistics"] = {"charactersCount": served.characters, "transactionsCount": served.text_records}
+        documents.append(document)
+    results |= {
+        "documents": documents,
+        "errors": [e for e in outcome.errors if e["id"] in page_ids],
+        "projectName": project,
+        "deploymentName": deployment,
+    }
+    return results
