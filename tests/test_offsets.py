@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -116,3 +117,39 @@ def test_utf16_round_trip(text: str) -> None:
     index = TextIndex(text)
     for cp in range(len(text) + 1):
         assert index.from_utf16(index.to_utf16(cp)) == cp
+
+
+_JOINERS = [
+    "\u0301",
+    "\u0308",
+    "\u200d",
+    "\ufe0f",
+    "\r",
+    "\n",
+    "\u0600",
+    "\u1100",
+    "\u1161",
+    "\u11a8",
+    "\U0001f1e9",
+    "\U0001f1ea",
+    "\u0903",
+    "\U0001f468",
+    "\U0001f469",
+    "\U0001f3fd",
+    "a",
+    "é",
+    "\u0915",
+    "\u094d",
+    "\u00ad",
+]
+
+
+@given(st.lists(st.sampled_from(_JOINERS) | st.text(max_size=3), max_size=30).map("".join))
+def test_text_element_counting_scans_only_where_clusters_can_be_and_agrees_with_a_full_scan(text: str) -> None:
+    clusters = [m.group() for m in regex.finditer(r"\X", text)]
+    index = TextIndex(text)
+    assert index.text_elements_length() == len(clusters)
+    boundary = 0
+    for count, cluster in enumerate(clusters):
+        assert index.to_text_elements(boundary) == count
+        boundary += len(cluster)

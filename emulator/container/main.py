@@ -45,12 +45,8 @@ def run(settings: Settings, host: str, port: int) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         with BackgroundServer(create_container_app(runtime), host, port, ident="cner-container") as server:
-            log.info(
-                "listening on %s (project %s, exported model %s)",
-                server.url,
-                settings.project_name,
-                settings.exported_model_name,
-            )
+            # Always printed, whatever the log level (as ASP.NET Core prints it): launchers read the port here.
+            print(f"Now listening on: {server.url}", file=sys.stderr, flush=True)
             runtime.start()
             while not stop.is_set() and not runtime.fatal.is_set():
                 stop.wait(0.2)

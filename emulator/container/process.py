@@ -2,7 +2,7 @@
 ``cner up``, the tests that need a real process (gating, outages, ``kill -9``) and the benchmark.
 
 It is the Docker-less sibling of a ``docker run``: the same ``Key=value`` settings, the port (0 picks a
-free one, read back from the container's "listening on" log line), the model folder; it streams the
+free one, read back from its "Now listening on:" line), the model folder; it streams the
 container's log lines, waits for ``/ready`` with a timeout whose error carries the last log lines, and
 stops the container with SIGTERM (or SIGKILL, to test crashes).
 """
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-LISTENING = re.compile(r"listening on (http://\S+)")
+LISTENING = re.compile(r"Now listening on: (http://\S+)")
 READY_POLL = 0.05
 
 
@@ -41,6 +41,7 @@ class ContainerProcess:
         port: int = 0,
         env: Mapping[str, str] | None = None,
         log: Callable[[str], None] | None = None,
+        cpus: set[int] | None = None,
     ) -> None:
         self.command = [
             sys.executable,
@@ -57,6 +58,7 @@ class ContainerProcess:
         ]
         self._env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
         self._log = log
+        self._cpus = cpus
         self.lines: collections.deque[str] = collections.deque(maxlen=400)
         self.url: str | None = None
         self._listening = threading.Event()
@@ -71,10 +73,16 @@ class ContainerProcess:
             stderr=subprocess.STDOUT,
             text=True,
             env=self._env,
+            preexec_fn=self._pin if self._cpus else None,
         )
         self._reader = threading.Thread(target=self._read, name="container-log", daemon=True)
         self._reader.start()
         return self
+
+    def _pin(self) -> None:
+        """In the child before exec: run on ``cpus`` only, as ``docker run --cpuset-cpus`` would."""
+        assert self._cpus is not None
+        os.sched_setaffinity(0, self._cpus)
 
     def _read(self) -> None:
         assert self._process is not None

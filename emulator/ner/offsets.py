@@ -8,7 +8,8 @@ conversions testable on their own.
 
 ``TextIndex`` builds its tables lazily and only for the units asked for: most documents are ASCII, where
 UTF-16 is the identity and grapheme clusters differ from code points only at CRLF pairs, so the common
-case costs one scan for ``\\r\\n``.
+case costs one scan for ``\\r\\n``; other texts are scanned for clusters only around the characters
+that can join a neighbour (``_windows``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,27 @@ import regex
 _ASTRAL = regex.compile(r"[\U00010000-\U0010FFFF]")
 _GRAPHEME = regex.compile(r"\X")
 _CRLF = regex.compile(r"\r\n")
+_SIMPLE_CLASS = r"\p{Grapheme_Cluster_Break=Other}\p{Grapheme_Cluster_Break=Control}\p{Grapheme_Cluster_Break=LF}"
+_SIMPLE = regex.compile(f"[{_SIMPLE_CLASS}]*+")
+"""Texts of characters that always form a cluster of their own (no CR: CR LF is a cluster of two)."""
+_COMPLEX_RUN = regex.compile(f"[^{_SIMPLE_CLASS}]++")
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """The stretches of ``text`` where clusters of several code points can be: each run of characters that
+    can join a neighbour, widened by one character on each side (what an extending mark joins, or a prepended
+    one precedes), touching stretches merged. Between them every character is a cluster of its own, so
+    scanning only the stretches with ``\\X`` finds every longer cluster at a fraction of the cost of the
+    whole text (most documents have a few accents, not a script of combining marks).
+    """
+    windows: list[tuple[int, int]] = []
+    for run in _COMPLEX_RUN.finditer(text):
+        start, end = max(0, run.start() - 1), min(len(text), run.end() + 1)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
 
 
 class StringIndexType(StrEnum):
@@ -83,10 +105,18 @@ class TextIndex:
     @cached_property
     def _clusters(self) -> tuple[list[int], list[int], list[int]]:
         """Starts and ends of every cluster longer than one code point, and the code points saved before each."""
-        if self.text.isascii():
-            spans = [(m.start(), m.end()) for m in _CRLF.finditer(self.text)]
+        text = self.text
+        if text.isascii():
+            spans = [(m.start(), m.end()) for m in _CRLF.finditer(text)]
+        elif _SIMPLE.fullmatch(text):
+            spans = []
         else:
-            spans = [(m.start(), m.end()) for m in _GRAPHEME.finditer(self.text) if m.end() - m.start() > 1]
+            spans = [
+                (m.start(), m.end())
+                for start, end in _windows(text)
+                for m in _GRAPHEME.finditer(text, start, end)
+                if m.end() - m.start() > 1
+            ]
         starts = [s for s, _ in spans]
         ends = [e for _, e in spans]
         saved = [0]

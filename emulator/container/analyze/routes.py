@@ -32,7 +32,8 @@ def _characters(text: str) -> int:
 
 
 def _job_url(job_id: str) -> str:
-    return f"{request.host_url}language/analyze-text/jobs/{job_id}"
+    """Absolute, from the Host the client used (werkzeug's ``host_url`` costs more than the job itself)."""
+    return f"{request.scheme}://{request.host}{request.root_path}/language/analyze-text/jobs/{job_id}"
 
 
 def _accepted(job: AnalyzeJob, version: str) -> Response:
