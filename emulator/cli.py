@@ -182,14 +182,22 @@ def predict(model_dir: Path, files: tuple[IO[str], ...], texts: tuple[str, ...],
 def up(workdir: Path, port: int, cloud_port: int) -> None:
     """Bring the offline stack up until Ctrl-C: the emulated cloud with the sample project trained, deployed and
     exported (first run only), and our container serving it."""
-    stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    stop, serving = threading.Event(), threading.Event()
+
+    def on_signal(*_: object) -> None:
+        """Before the stack serves, interrupt whatever step runs (training, download); after, stop serving."""
+        if not serving.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def on_up(stack: StackUp) -> None:
         click.echo("[up] prediction by the container on an invoice the model has not seen:", err=True)
         json.dump({"text": stack.demo_text, "entities": stack.demo_entities}, sys.stdout, indent=2, ensure_ascii=False)
         click.echo()
         click.echo(usage(stack.cloud_url, stack.container_url), err=True)
+        serving.set()
 
     try:
         status = run_stack(
@@ -201,6 +209,9 @@ def up(workdir: Path, port: int, cloud_port: int) -> None:
             port=port,
             on_up=on_up,
         )
+    except KeyboardInterrupt:
+        click.echo("[up] interrupted before the stack was up; stopped what had started", err=True)
+        status = 130
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

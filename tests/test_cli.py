@@ -114,21 +114,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _start_up(workdir: Path) -> subprocess.Popen[str]:
+    """``cner up`` as a user runs it, on free ports, its output and errors on one pipe."""
+    command = [sys.executable, "-m", "emulator", "up", "--workdir", str(workdir)]
+    command += ["--port", str(_free_port()), "--cloud-port", str(_free_port())]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def _up_until_ready(workdir: Path) -> tuple[subprocess.Popen[str], list[str]]:
     """``cner up`` as a user runs it, read until it says how to use the stack."""
-    command = [
-        sys.executable,
-        "-m",
-        "emulator",
-        "up",
-        "--workdir",
-        str(workdir),
-        "--port",
-        str(_free_port()),
-        "--cloud-port",
-        str(_free_port()),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = _start_up(workdir)
     lines: list[str] = []
     assert process.stdout is not None
     for line in process.stdout:
@@ -197,3 +192,16 @@ def test_cloud_on_a_busy_port_fails_with_one_line(runner: CliRunner, tmp_path: P
     assert exit_code == 1
     assert "Address already in use" in output
     assert "Traceback" not in output
+
+
+def test_ctrl_c_while_up_is_training_stops_everything_at_once(tmp_path: Path) -> None:
+    process = _start_up(tmp_path / "stack")
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "training SampleModel" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, rest
+    assert "interrupted before the stack was up" in rest
+    assert "Ctrl-C stops both" not in rest

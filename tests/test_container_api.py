@@ -11,10 +11,15 @@ import regex
 import requests
 from azure.ai.textanalytics import TextAnalyticsClient
 from azure.core.credentials import AzureKeyCredential
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from emulator.container import runtime as runtime_module
 from emulator.container.analyze.versions import RUNTIME_VERSIONS
+from emulator.container.runtime import ContainerRuntime
+from emulator.container.settings import SettingsError
+from emulator.web.errors import ApiError
 
 from .conftest import PublishedCloud, RunningContainer, container_settings, running_container
 
@@ -410,7 +415,83 @@ def test_cancel_and_a_full_queue(published_cloud: PublishedCloud, tmp_path: Any)
         assert answer.headers["Operation-Location"]
         job = _finished(second.headers["Operation-Location"])
         assert job["status"] == "cancelled"
+        fourth = requests.post(_jobs_url(small), json=heavy, timeout=10)  # the cancelled job freed its slot
+        assert fourth.status_code == 202
+        requests.post(fourth.headers["Operation-Location"].replace("?", ":cancel?"), timeout=10)
         assert job["tasks"]["items"] == []
         requests.post(first.headers["Operation-Location"].replace("?", ":cancel?"), timeout=10)
         assert _finished(first.headers["Operation-Location"])["status"] in ("cancelled", "succeeded")
         assert requests.post(_jobs_url(small), json=_body(INVOICE), timeout=10).status_code == 202
+
+
+def test_a_lone_surrogate_is_refused_whole(container: RunningContainer) -> None:
+    data = json.dumps(_body(INVOICE, "bad \ud800 text")).encode()  # json escapes it as \\ud800, as any client may
+    answer = requests.post(_jobs_url(container), data=data, headers={"Content-Type": "application/json"}, timeout=10)
+    error = _error(answer, 400)
+    assert error["target"] == "analysisInput.documents[1].text"
+    assert error["innererror"]["code"] == "InvalidDocument"
+
+
+def test_more_than_10_tasks_is_refused(container: RunningContainer) -> None:
+    body = _body(INVOICE)
+    body["tasks"] = body["tasks"] * 11
+    assert _error(requests.post(_jobs_url(container), json=body, timeout=10), 400)["target"] == "tasks"
+
+
+@pytest.mark.parametrize(("name", "value"), [("skip", "²"), ("top", "9" * 5000), ("top", "0"), ("skip", "-1")])
+def test_paging_parameters_outside_their_range_are_400(container: RunningContainer, name: str, value: str) -> None:
+    job = requests.post(_jobs_url(container), json=_body(INVOICE), timeout=10).headers["Operation-Location"]
+    assert _error(requests.get(job, params={name: value}, timeout=10), 400)["target"] == name
+
+
+def test_retry_after_is_written_in_plain_seconds() -> None:
+    with Flask(__name__).app_context():
+        headers = ApiError("x", retry_after=2248853.0).response().headers
+        assert headers["Retry-After"] == "2248853"
+        assert ApiError("x", retry_after=0.05).response().headers["Retry-After"] == "0.05"
+
+
+def test_an_unexpected_start_up_failure_ends_start_up_with_its_reason(
+    published_cloud: PublishedCloud, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise ValueError("Invalid IPv6 URL")
+
+    monkeypatch.setattr(runtime_module, "provide_model", broken)
+    runtime = ContainerRuntime(container_settings(published_cloud, tmp_path), container_id="t")
+    try:
+        runtime.start()
+        assert runtime.fatal.wait(10)
+        assert "start-up failed unexpectedly: Invalid IPv6 URL" in (runtime.failure or "")
+    finally:
+        runtime.close()
+
+
+def test_a_damaged_usage_spool_is_a_one_line_settings_error(published_cloud: PublishedCloud, tmp_path: Any) -> None:
+    settings_ = container_settings(published_cloud, tmp_path)
+    spool = settings_.output_path / "metering" / "usage.sqlite3"
+    spool.parent.mkdir(parents=True)
+    spool.write_bytes(b"not a database" * 100)
+    with pytest.raises(SettingsError, match="is not a usage spool"):
+        ContainerRuntime(settings_, container_id="t")
+
+
+def test_stopping_cancels_waiting_jobs_and_bills_only_what_ran(published_cloud: PublishedCloud, tmp_path: Any) -> None:
+    def ledger() -> int:
+        answer = requests.get(
+            f"{published_cloud.url}/metering/v1/usage",
+            headers={"Ocp-Apim-Subscription-Key": published_cloud.key},
+            timeout=10,
+        )
+        return int(answer.json()["totals"].get("Transactions", 0))
+
+    before = ledger()
+    with running_container(container_settings(published_cloud, tmp_path, "Jobs:Workers=1")) as small:
+        heavy = _body(*[(INVOICE + " ") * 30] * 25)
+        locations = [
+            requests.post(_jobs_url(small), json=heavy, timeout=10).headers["Operation-Location"] for _ in range(6)
+        ]
+        jobs = [small.runtime.jobs.get(loc.split("/")[-1].split("?")[0]) for loc in locations]
+    statuses = [job.status for job in jobs if job is not None]
+    assert statuses.count("cancelled") >= 4
+    assert ledger() - before == statuses.count("succeeded")

@@ -415,6 +415,24 @@ def test_the_background_rounds_end_once_the_gate_stopped(cloud: Cloud, spool: Us
         meter.close(flush=False)
 
 
+def test_a_round_that_fails_counts_as_a_failed_attempt(
+    cloud: Cloud, spool: UsageSpool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_disk(*_: object, **__: object) -> list[dict[str, Any]]:
+        raise OSError(28, "No space left on device")
+
+    gate = BillingGate(2, 0.05)
+    meter = Meter(cloud.client(), spool, gate, 0.05)
+    assert meter.tick().status is BillingStatus.VALID
+    monkeypatch.setattr(spool, "seal", broken_disk)
+    answer = meter.tick()
+    assert answer.status is BillingStatus.UNKNOWN
+    assert "No space left on device" in answer.message
+    assert not gate.serving
+    meter.tick()
+    assert gate.stopped  # billing that cannot be done ends serving like billing that cannot be reached
+
+
 # the gate ----------------------------------------------------------------------------------------------------
 
 

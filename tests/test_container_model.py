@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -339,3 +341,15 @@ def test_a_model_path_that_cannot_be_written_is_refused_before_any_request(
     with pytest.raises(ModelError, match=f"the model folder {not_a_folder} cannot be written"):
         provide(published_cloud, not_a_folder, outbound, Sleeps())
     assert outbound.requests == []
+
+
+def test_leftovers_of_a_stopped_download_are_removed(published_cloud: PublishedCloud, tmp_path: Path) -> None:
+    project_folder = tmp_path / published_cloud.project
+    stale, fresh = project_folder / f".{published_cloud.exported_model}.abc", project_folder / ".SampleModel.new"
+    for leftover in (stale, fresh):
+        leftover.mkdir(parents=True)
+        (leftover / "model.crfsuite").write_bytes(b"partial")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    provide(published_cloud, tmp_path, Recording(published_cloud.url, published_cloud.key), Sleeps())
+    assert not stale.exists()
+    assert fresh.exists()  # recent: maybe another container's download in progress on a shared mount

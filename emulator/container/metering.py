@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from .billing_client import BillingAnswer, BillingClient, iso
+from .billing_client import BillingAnswer, BillingClient, BillingStatus, iso
 from .gate import BillingGate
 from .usage_spool import UsageSpool
 
@@ -42,16 +42,22 @@ class Meter:
         """One round now: report the pending records (batch after batch while the endpoint takes them whole),
         or check the key if there are none; the gate gets the answer, which is returned."""
         with self._tick_lock:
-            answer: BillingAnswer | None = None
-            while records := self._spool.seal(self._client.record, _BATCH):
-                answer, acknowledged = self._client.report(records)
-                self._spool.acknowledge(acknowledged)
-                if len(records) < _BATCH or len(acknowledged) < len(records):
-                    break
-            if answer is None:
-                answer = self._client.check()
+            try:
+                answer = self._round()
+            except Exception as exc:  # a failing round (say, a full disk or a garbled answer) counts as failed
+                log.exception("a metering round failed")
+                answer = BillingAnswer(BillingStatus.UNKNOWN, f"the metering round failed: {exc}")
             self._gate.record(answer)
             return answer
+
+    def _round(self) -> BillingAnswer:
+        answer: BillingAnswer | None = None
+        while records := self._spool.seal(self._client.record, _BATCH):
+            answer, acknowledged = self._client.report(records)
+            self._spool.acknowledge(acknowledged)
+            if len(records) < _BATCH or len(acknowledged) < len(records):
+                break
+        return answer if answer is not None else self._client.check()
 
     def start(self) -> None:
         """Tick every interval (or the answer's ``Retry-After`` when longer) on a daemon thread."""
@@ -71,12 +77,7 @@ class Meter:
     def _run(self) -> None:
         delay = self._interval
         while not self._stop.wait(delay):
-            delay = self._interval
-            try:
-                answer = self.tick()
-            except Exception:  # a failing round (say, a full disk) must not end metering for good
-                log.exception("a metering round failed; the next one follows in %g s", delay)
-                continue
+            answer = self.tick()
             if self._gate.stopped:
                 return
             delay = max(self._interval, answer.retry_after or 0.0)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
 import tempfile
 import time
 import urllib.parse
@@ -91,6 +92,7 @@ def provide_model(
     if local is not None:
         return local
     _check_writable(model_path, folder.parent)
+    _remove_stale_staging(folder, log)
     download = _Download(outbound, project, exported_model, folder, log)
     problem = ""
     for attempt in range(1, attempts + 1):
@@ -133,6 +135,23 @@ def _local_model(folder: Path, project: str, log: logging.Logger) -> Model | Non
         return None
     log.info("model %s of project %r loaded from %s", model.info.model_id, project, folder)
     return model
+
+
+STALE_STAGING = 3600.0
+"""Seconds after which a staging folder beside the model is a leftover of a stopped download, not another
+container's download in progress on a shared mount (its folder's time changes with every file it writes)."""
+
+
+def _remove_stale_staging(folder: Path, log: logging.Logger) -> None:
+    """Remove what downloads stopped mid-way (a SIGTERM or ``kill -9`` during the download) left beside
+    ``folder``, so restarts do not pile up partial models in the mount."""
+    for leftover in folder.parent.glob(f".{folder.name}.*"):
+        try:
+            if leftover.is_dir() and time.time() - leftover.stat().st_mtime > STALE_STAGING:
+                shutil.rmtree(leftover)
+                log.info("removed %s, left by a download that did not finish", leftover)
+        except OSError as exc:
+            log.warning("could not remove %s (%s)", leftover, exc)
 
 
 def _check_writable(model_path: Path, parent: Path) -> None:

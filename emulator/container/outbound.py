@@ -35,7 +35,7 @@ class Answer:
         """The body as JSON, or None when it is empty or not JSON."""
         try:
             return json.loads(self.body) if self.body else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             return None
 
 

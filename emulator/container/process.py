@@ -91,7 +91,10 @@ class ContainerProcess:
             line = raw.rstrip("\n")
             self.lines.append(line)
             if self._log is not None:
-                self._log(line)
+                try:
+                    self._log(line)
+                except Exception:  # the pipe must be drained whatever the callback does
+                    self._log = None
             found = LISTENING.search(line)
             if found and not self._listening.is_set():
                 self.url = found.group(1)

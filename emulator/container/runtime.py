@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import socket
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import cast
@@ -74,6 +75,11 @@ class ContainerRuntime:
                 f"Mounts:Output={settings.output_path} is not writable ({exc.strerror or exc}): mount a writable "
                 "folder there, where the container keeps its unsent usage records"
             ) from exc
+        except sqlite3.DatabaseError as exc:
+            raise SettingsError(
+                f"{spool_path} is not a usage spool ({exc}): it is damaged or not ours; move it away (its unsent "
+                "usage is lost) or mount another Mounts:Output folder"
+            ) from exc
         self.meter = Meter(self.billing, self.spool, self.gate, settings.report_interval)
         self.model: Model | None = None
         self.failure: str | None = None
@@ -97,6 +103,13 @@ class ContainerRuntime:
         self.fatal.set()
 
     def _start(self) -> None:
+        try:
+            self._start_up()
+        except Exception as exc:  # anything unforeseen still ends start-up with a reason, never a silent hang
+            log.exception("start-up failed")
+            self._fail(f"start-up failed unexpectedly: {exc}")
+
+    def _start_up(self) -> None:
         answer = self.meter.tick()
         if answer.status in REFUSED:
             self._fail(

@@ -63,7 +63,7 @@ class ApiError(Exception):
         response.status_code = self.status
         response.headers["x-ms-error-code"] = self.code
         if self.retry_after is not None:
-            response.headers["Retry-After"] = f"{self.retry_after:g}"
+            response.headers["Retry-After"] = f"{self.retry_after:.3f}".rstrip("0").rstrip(".")  # never 2.2e+06
         return response
 
 

@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from emulator.web.errors import TooManyRequests
@@ -149,7 +149,10 @@ class JobEngine:
                 job.updated = now()
 
     def _finish(self, job: AnalyzeJob, status: str) -> None:
-        """(lock held)"""
+        """End ``job`` (lock held): its slot in the queue is free, and its texts are dropped (a finished job
+        keeps ids and results only, so the store holds results, not up to a megabyte of input per job)."""
+        self._active -= 1
+        job.input = replace(job.input, documents=tuple(replace(d, text="") for d in job.input.documents))
         job.status = status
         job.updated = now()
         for task in job.tasks:
@@ -160,11 +163,7 @@ class JobEngine:
 
     def _work(self) -> None:
         while (job := self._queue.get()) is not None:
-            try:
-                self._run(job)
-            finally:
-                with self._lock:
-                    self._active -= 1
+            self._run(job)
 
     def _run(self, job: AnalyzeJob) -> None:
         with self._lock:
@@ -199,8 +198,18 @@ class JobEngine:
         with self._lock:
             self._finish(job, "succeeded")  # a cancel that came after the last document changes nothing
 
+    def snapshot(self, job: AnalyzeJob) -> AnalyzeJob:
+        """A copy of ``job`` taken under the lock, so one answer never mixes two moments of a running job."""
+        with self._lock:
+            return replace(job, tasks=[replace(t) for t in job.tasks], errors=list(job.errors))
+
     def close(self) -> None:
-        """Stop the workers once the jobs already queued are done."""
+        """Cancel the jobs still waiting (they were not served, so they are not counted, and nobody could read
+        their results once the server is gone), then stop the workers after the jobs they are running."""
+        with self._lock:
+            for job in self._jobs.values():
+                if job.status == "notStarted":
+                    self._finish(job, "cancelled")
         for _ in self._workers:
             self._queue.put(None)
         for worker in self._workers:

@@ -22,6 +22,9 @@ from .versions import RuntimeVersion
 MAX_DOCUMENTS = 25
 MAX_CHARACTERS = 125_000
 """Per request, in text elements (Azure counts ``StringInfo.LengthInTextElements``)."""
+MAX_TASKS = 10
+"""Tasks per job. Azure documents none for Custom NER; each task runs the model over every document again, so
+without a bound one 1 MB request could hold an hour of work (our choice)."""
 MAX_BODY_BYTES = 1024 * 1024
 """Azure's documented maximum request size (1 MB) for the Language API."""
 CUSTOM_NER = "CustomEntityRecognition"
@@ -147,6 +150,16 @@ def _documents(analysis_input: Any, characters: Callable[[str], int]) -> tuple[D
             raise _batch_error(
                 f"{where}.text must be a string, not {describe(text)}", inner="InvalidDocument", target=f"{where}.text"
             )
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise _batch_error(
+                    f"{where}.text holds a lone UTF-16 surrogate at {exc.start}: it is not Unicode text; "
+                    "send the text as valid UTF-8/UTF-16",
+                    inner="InvalidDocument",
+                    target=f"{where}.text",
+                ) from exc
         if language is not None and not isinstance(language, str):
             raise _batch_error(
                 f'{where}.language must be a string such as "en", not {describe(language)}',
@@ -169,6 +182,10 @@ def _tasks(raw: Any, served_project: str) -> tuple[TaskInput, ...]:
     if not isinstance(raw, list) or not raw:
         raise invalid(
             f"tasks must be a non-empty list of tasks of kind {CUSTOM_NER}", target="tasks", inner="InvalidRequest"
+        )
+    if len(raw) > MAX_TASKS:
+        raise invalid(
+            f"a job may hold at most {MAX_TASKS} tasks, not {len(raw)}; split it into several jobs", target="tasks"
         )
     tasks = []
     for i, item in enumerate(raw):

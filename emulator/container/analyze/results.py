@@ -45,7 +45,7 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
     value = request.args.get(name, request.args.get(f"${name}"))
     if value is None:
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) or not low <= int(value) <= high:
         raise invalid(f"{name} must be an integer from {low} to {high}, not {value!r}", target=name)
     return int(value)
 

@@ -68,6 +68,7 @@ def get_job(job_id: str) -> Response:
     job = _existing(job_id)
     if job.status not in TERMINAL:
         job.finished.wait(POLL_HOLD)
+    job = current().jobs.snapshot(job)
     response = jsonify(job_state(job, version.name, _job_url(job.job_id)))
     if job.status not in TERMINAL:
         response.headers["Retry-After"] = POLL_RETRY_AFTER
