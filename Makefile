@@ -12,7 +12,7 @@ $(BIN)/cner: pyproject.toml
 	$(BIN)/pip install --quiet --no-deps azure-ai-textanalytics-authoring==1.0.0b1
 	touch $@
 
-## up: bring the offline stack up (sample project -> trained model -> first prediction)
+## up: the offline stack until Ctrl-C (emulated cloud, sample model trained and exported, our container)
 up: $(BIN)/cner
 	$(BIN)/cner up
 
@@ -20,10 +20,11 @@ up: $(BIN)/cner
 test: $(BIN)/cner
 	$(BIN)/tox run -e tests,lint,type
 
-## bench: the engine and emulated-cloud benchmarks, each figure against its target
+## bench: the engine, emulated-cloud and container benchmarks, each figure against its target
 bench: $(BIN)/cner
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/cloud.py
+	$(BIN)/python benchmarks/container.py
 
 clean:
 	rm -rf $(VENV) .tox .cner

@@ -20,6 +20,7 @@ from emulator.container.analyze.versions import RUNTIME_VERSIONS
 from emulator.container.runtime import ContainerRuntime
 from emulator.container.settings import SettingsError
 from emulator.web.errors import ApiError
+from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
 
 from .conftest import PublishedCloud, RunningContainer, container_settings, running_container
 
@@ -495,3 +496,29 @@ def test_stopping_cancels_waiting_jobs_and_bills_only_what_ran(published_cloud: 
     statuses = [job.status for job in jobs if job is not None]
     assert statuses.count("cancelled") >= 4
     assert ledger() - before == statuses.count("succeeded")
+
+
+def _shape(value: Any, path: str = "") -> set[str]:
+    """The JSON paths of ``value``, list indices written ``[]``: the shape of a body without its values."""
+    if isinstance(value, dict):
+        return {p for k, v in value.items() for p in {f"{path}.{k}"} | _shape(v, f"{path}.{k}")}
+    if isinstance(value, list):
+        return {p for item in value for p in _shape(item, f"{path}[]")}
+    return set()
+
+
+def test_the_job_has_the_shape_of_the_recorded_real_service_answer(container: RunningContainer) -> None:
+    """The same request as Microsoft's recorded SDK test, answered by us: the same JSON paths, plus the
+    spec's job-level ``lastUpdatedDateTime`` the real service leaves out."""
+    shared = shared_data_dir()
+    name = "ta_recognize_custom_entities_2022-10-01-preview.json"
+    recording = None if shared is None else shared.parent / "recordings" / name
+    if recording is None or not recording.is_file():
+        pytest.skip(ABSENT_REASON)
+    submit, poll = json.loads(recording.read_text(encoding="utf-8"))["Entries"][:2]
+    body = submit["RequestBody"]
+    body["tasks"][0]["parameters"].update(projectName="SampleInvoices", deploymentName="production")
+    job = _run(container, body, version="2022-10-01-preview", showStats="True")
+    ours, real = _shape(job), _shape(poll["ResponseBody"])
+    assert ours - real == {".lastUpdatedDateTime"}
+    assert real - ours == set()
