@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
-
-from emulator.web.errors import BadRequest
+from emulator.web.versions import requested_api_version
 
 AUTHORING_VERSIONS = (
     "2022-05-01",
@@ -63,19 +61,5 @@ def requested_version() -> ApiVersion:
 
     :raises BadRequest: missing or not an authoring version this emulator serves.
     """
-    name = request.args.get("api-version")
-    if not name:
-        raise BadRequest(
-            f"The api-version query parameter is required; use one of {', '.join(AUTHORING_VERSIONS)}.",
-            code="InvalidRequest",
-            inner="InvalidParameterValue",
-            target="api-version",
-        )
-    if name not in AUTHORING_VERSIONS:
-        raise BadRequest(
-            f"The api-version {name!r} is not supported by text authoring; use one of {', '.join(AUTHORING_VERSIONS)}.",
-            code="InvalidRequest",
-            inner="InvalidParameterValue",
-            target="api-version",
-        )
+    name = requested_api_version(AUTHORING_VERSIONS, "text authoring")
     return ApiVersion(AUTHORING_VERSIONS.index(name), name)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
-
-from emulator.web.errors import BadRequest
+from emulator.web.versions import requested_api_version
 
 RUNTIME_VERSIONS = (
     "2022-05-01",
@@ -45,17 +43,4 @@ def runtime_version() -> RuntimeVersion:
 
     :raises BadRequest: it is missing or not one this container serves.
     """
-    name = request.args.get("api-version")
-    if not name:
-        raise BadRequest(
-            f"api-version is required: add ?api-version=, one of {', '.join(RUNTIME_VERSIONS)}",
-            inner="InvalidParameterValue",
-            target="api-version",
-        )
-    if name not in RUNTIME_VERSIONS:
-        raise BadRequest(
-            f"api-version {name!r} is not supported; use one of {', '.join(RUNTIME_VERSIONS)}",
-            inner="InvalidParameterValue",
-            target="api-version",
-        )
-    return RuntimeVersion(name)
+    return RuntimeVersion(requested_api_version(RUNTIME_VERSIONS, "the Custom NER container"))
