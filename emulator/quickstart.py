@@ -29,6 +29,11 @@ SAMPLE_DEPLOYMENT = "production"
 LOCAL_KEY = "local-dev-key"
 """The key ``cner up`` gives the local resource; a development default, never a real Azure key."""
 RUNTIME_VERSION = "2023-04-01"
+SNIPPET_TEXT = (
+    "Contoso Ltd · 12 Harbour Road, 98101 Seattle, USA\n\n"
+    "Invoice no. RE-10442 dated 2024-03-01: total EUR 1,250.00, due 2024-03-31."
+)
+"""The invoice of the printed curl call and SDK snippet (laid out as the sample's invoices are)."""
 
 Say = Callable[[str], None]
 
@@ -141,6 +146,7 @@ def analyze(container_url: str, text: str) -> list[dict[str, Any]]:
 
 def usage(cloud_url: str, container_url: str) -> str:
     """How to call what is up: printed once both serve."""
+    snippet = json.dumps(SNIPPET_TEXT, ensure_ascii=False)  # a JSON string is a Python string literal too
     return f"""
 emulated Language resource  {cloud_url}   (key {LOCAL_KEY}; authoring, exported models, billing)
 Custom NER container        {container_url}   (home page {container_url}/, API reference {container_url}/swagger)
@@ -148,7 +154,7 @@ Custom NER container        {container_url}   (home page {container_url}/, API r
 curl:
   curl -si -X POST '{container_url}/language/analyze-text/jobs?api-version={RUNTIME_VERSION}' \\
     -H 'Content-Type: application/json' -d '{{"analysisInput": {{"documents": [{{"id": "1", "language": "en",
-      "text": "Invoice INV-2024-0042 from Contoso Ltd, total 1,250.00 EUR due 3 May 2024."}}]}},
+      "text": {snippet}}}]}},
       "tasks": [{{"kind": "CustomEntityRecognition", "parameters": {{"projectName": "{PROJECT_NAME}",
       "deploymentName": "{SAMPLE_DEPLOYMENT}"}}}}]}}'
   curl -s 'URL-FROM-THE-Operation-Location-HEADER'
@@ -158,7 +164,7 @@ Python (pip install azure-ai-textanalytics==5.4.0):
   from azure.core.credentials import AzureKeyCredential
   client = TextAnalyticsClient("{container_url}", AzureKeyCredential("{LOCAL_KEY}"))
   poller = client.begin_recognize_custom_entities(
-      ["Invoice INV-2024-0042 from Contoso Ltd, total 1,250.00 EUR due 3 May 2024."],
+      [{snippet}],
       project_name="{PROJECT_NAME}", deployment_name="{SAMPLE_DEPLOYMENT}", polling_interval=0.2)
   for doc in poller.result():
       print([(e.category, e.text) for e in doc.entities])

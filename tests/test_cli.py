@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,11 @@ def test_up_serves_the_sample_through_cloud_and_container_until_ctrl_c(tmp_path:
         assert {e["category"] for e in prediction["entities"]} >= {"InvoiceNumber", "SupplierName", "TotalAmount"}
         assert "curl -si -X POST" in output
         assert "begin_recognize_custom_entities" in output
+        printed = output.split("Python (pip install azure-ai-textanalytics==5.4.0):\n")[1].split("\n\n")[0]
+        ran = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(printed)], capture_output=True, text=True, timeout=60
+        )
+        assert "('InvoiceNumber', 'RE-10442')" in ran.stdout, ran.stderr  # the printed snippet works as printed
     finally:
         output = _interrupt(process, lines)
     assert "stopping the container and the emulated cloud" in output
