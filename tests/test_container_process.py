@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from emulator.container.process import ContainerProcess
+from emulator.container.process import ContainerProcess, ContainerStartError
 
 from .conftest import PublishedCloud
 
@@ -215,3 +215,17 @@ def test_a_clean_stop_reports_what_was_counted(published_cloud: PublishedCloud, 
         assert container.stop() == 0
     after = _ledger(published_cloud)
     assert after.get("Transactions", 0) - before.get("Transactions", 0) == 3
+
+
+def test_billing_unreachable_at_start_follows_the_outage_rules(published_cloud: PublishedCloud, tmp_path: Path) -> None:
+    settings = _settings(published_cloud, tmp_path, "Metering:ReportIntervalSeconds=0.3")
+    with ContainerProcess(settings, model_path=tmp_path / "models") as container:
+        container.wait_ready(60)  # the model is now in the model folder
+    with _outage(published_cloud), ContainerProcess(settings, model_path=tmp_path / "models") as container:
+        with pytest.raises(ContainerStartError, match="not ready within"):
+            container.wait_ready(3)
+        status = requests.get(f"{container.url}/status", timeout=5)
+        assert (status.status_code, status.json()["apiStatus"]) == (503, "CouldNotConnect")
+        assert "loaded from" in "\n".join(container.lines)  # the local model needs no endpoint
+        _control(published_cloud, "DELETE", "/billing/status")  # billing is back
+        container.wait_ready(10)
