@@ -16,8 +16,9 @@ $(BIN)/cner: pyproject.toml
 up: $(BIN)/cner
 	$(BIN)/cner up
 
-## test: unit tests, lint and type checks, each in its own tox environment
+## test: unit tests, lint and type checks, each in its own tox environment (after making sure Docker runs)
 test: $(BIN)/cner
+	./scripts/ensure-docker
 	$(BIN)/tox run -e tests,lint,type
 
 ## bench: the engine, emulated-cloud and container benchmarks, each figure against its target

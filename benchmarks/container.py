@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with BackgroundServer(app) as cloud:
                 publish_sample(AuthoringClient(cloud.url, KEY), write_project(root / "project"), lambda _: None)
-                settings = [*container_settings(cloud.url, root), "Logging:Console:LogLevel:Default=Warning"]
+                settings = [*container_settings(cloud.url, root / "output"), "Logging:Console:LogLevel:Default=Warning"]
                 with ContainerProcess(settings, model_path=root / "models", cpus={SERVER_CORE}) as container:
                     url = container.wait_ready(120)
                     texts = texts_of_size(build_project(seed=11, documents=60).documents, args.size)[:50]

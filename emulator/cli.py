@@ -25,10 +25,14 @@ from emulator.container.process import ContainerStartError
 from emulator.container.settings import (
     DEFAULT_MODEL_PATH,
     SettingsError,
+    listen_address,
     parse_arguments,
     read_settings,
     unknown_keys,
 )
+from emulator.launcher.docker_launcher import DEFAULT_MEMORY, MICROSOFT_IMAGE, DockerLaunchError, docker_client
+from emulator.launcher.foreground import docker_container, run_in_docker
+from emulator.launcher.image import IMAGE_REPOSITORY, ImageError, build_image, repo_root
 from emulator.ner import (
     DirectorySource,
     EngineError,
@@ -46,6 +50,8 @@ from emulator.quickstart import StackUp, run_stack, usage
 from emulator.web.server import serve
 from fixtures.sample_project import DEFAULT_DOCUMENTS, DEFAULT_SEED, write_project
 
+DEFAULT_IMAGE = f"{IMAGE_REPOSITORY}:latest"
+
 
 class _Group(click.Group):
     """Turns engine, emulated-cloud and file-system errors into a clean one-line failure."""
@@ -53,7 +59,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (EngineError, CloudError, ContainerStartError) as exc:
+        except (EngineError, CloudError, ContainerStartError, DockerLaunchError, ImageError) as exc:
             raise click.ClickException(str(exc)) from exc
         except UnicodeDecodeError as exc:
             raise click.ClickException(f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
@@ -179,7 +185,10 @@ def predict(model_dir: Path, files: tuple[IO[str], ...], texts: tuple[str, ...],
 )
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="The container's port.")
 @click.option("--cloud-port", default=5100, show_default=True, type=click.IntRange(0, 65535))
-def up(workdir: Path, port: int, cloud_port: int) -> None:
+@click.option(
+    "--docker", "in_docker", is_flag=True, help="Run the container in Docker (the image is built first if needed)."
+)
+def up(workdir: Path, port: int, cloud_port: int, in_docker: bool) -> None:
     """Bring the offline stack up until Ctrl-C: the emulated cloud with the sample project trained, deployed and
     exported (first run only), and our container serving it."""
     stop, serving = threading.Event(), threading.Event()
@@ -200,6 +209,7 @@ def up(workdir: Path, port: int, cloud_port: int) -> None:
         serving.set()
 
     try:
+        image = _image(rebuild=False) if in_docker else None
         status = run_stack(
             workdir,
             say=lambda line: click.echo(f"[up] {line}", err=True),
@@ -208,6 +218,7 @@ def up(workdir: Path, port: int, cloud_port: int) -> None:
             cloud_port=cloud_port,
             port=port,
             on_up=on_up,
+            image=image,
         )
     except KeyboardInterrupt:
         click.echo("[up] interrupted before the stack was up; stopped what had started", err=True)
@@ -219,18 +230,39 @@ def up(workdir: Path, port: int, cloud_port: int) -> None:
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (the image uses 0.0.0.0).")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", help="Interface to listen on [default: from ASPNETCORE_URLS, else 127.0.0.1].")
+@click.option("--port", type=click.IntRange(0, 65535), help="[default: from ASPNETCORE_URLS, else 5000]")
 @click.option(
     "--model-path",
-    default=str(DEFAULT_MODEL_PATH),
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The model folder: the exported model is loaded from, or downloaded to, here "
+    "[default: /modelPath; with --docker ./modelPath, mounted at /modelPath].",
+)
+@click.option("--docker", "in_docker", is_flag=True, help="Run the image in Docker instead (docker-py launcher).")
+@click.option("--image", help=f"With --docker: the image [default: {DEFAULT_IMAGE}; or {MICROSOFT_IMAGE}].")
+@click.option("--cpus", default=1.0, show_default=True, type=click.FloatRange(0.1, 64), help="With --docker.")
+@click.option("--memory", default=DEFAULT_MEMORY, show_default=True, help="With --docker.")
+@click.option(
+    "--output-path",
+    default="output",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="The model folder (/modelPath in the image): the exported model is loaded from, or downloaded to, here.",
+    help="With --docker: the folder mounted at /output (the usage spool).",
 )
 @click.argument("settings", nargs=-1)
-def container(host: str, port: int, model_path: Path, settings: tuple[str, ...]) -> None:
-    """Run the Custom NER container in this process. SETTINGS are Microsoft's Key=value arguments:
+def container(
+    host: str | None,
+    port: int | None,
+    model_path: Path | None,
+    in_docker: bool,
+    image: str | None,
+    cpus: float,
+    memory: str,
+    output_path: Path,
+    settings: tuple[str, ...],
+) -> None:
+    """Run the Custom NER container in this process (or, with --docker, an image in Docker with --cpus and
+    --memory limits, as Microsoft documents it). SETTINGS are Microsoft's Key=value arguments:
 
     \b
       Eula=accept Billing=ENDPOINT ApiKey=KEY projectName=P exportedModelName=M
@@ -239,8 +271,23 @@ def container(host: str, port: int, model_path: Path, settings: tuple[str, ...])
 
     Each may also be an environment variable (nested keys with __, e.g. Mounts__Output).
     """
+    if in_docker:
+        launcher = docker_container(
+            image or DEFAULT_IMAGE,
+            settings,
+            model_path=model_path or Path("modelPath"),
+            output_path=output_path,
+            port=5000 if port is None else port,
+            cpus=cpus,
+            memory=memory,
+            log=lambda line: click.echo(f"[container] {line}", err=True),
+        )
+        sys.exit(run_in_docker(launcher, say=lambda line: click.echo(f"[docker] {line}", err=True)))
+    model_path = model_path or DEFAULT_MODEL_PATH
     try:
         parsed = read_settings(settings, os.environ, model_path=model_path)
+        default_host, default_port = listen_address(os.environ)
+        host, port = host or default_host, default_port if port is None else port
         configure_logging(parsed.log_level)
         for key in unknown_keys(parse_arguments(settings)):
             logging.getLogger("cner.container").warning("ignoring unknown setting %r", key)
@@ -248,6 +295,31 @@ def container(host: str, port: int, model_path: Path, settings: tuple[str, ...])
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(status)
+
+
+@main.group()
+def image() -> None:
+    """The container image, built from this checkout without any registry."""
+
+
+def _image(*, base: str | None = None, tag: str | None = None, rebuild: bool) -> str:
+    return build_image(
+        docker_client(),
+        project_root=repo_root(),
+        base=base,
+        tag=tag,
+        say=lambda line: click.echo(f"[image] {line}", err=True),
+        rebuild=rebuild,
+    )
+
+
+@image.command("build")
+@click.option("--base", help="Base image [default: python:3.11-slim-bookworm, else one made here with debootstrap].")
+@click.option("--tag", help=f"Image reference [default: {IMAGE_REPOSITORY}:<version>, also tagged latest].")
+@click.option("--rebuild", is_flag=True, help="Build even if an image of the same sources exists.")
+def image_build(base: str | None, tag: str | None, rebuild: bool) -> None:
+    """Build our container image offline: wheels built here, no network inside the build; prints its reference."""
+    click.echo(_image(base=base, tag=tag, rebuild=rebuild))
 
 
 def _serve(config: CloudConfig, host: str, port: int) -> None:

@@ -21,6 +21,7 @@ from emulator.cloud.app import close_app, create_app
 from emulator.cloud.client import AuthoringClient, CloudError
 from emulator.cloud.resource import CloudConfig
 from emulator.container.process import ContainerProcess
+from emulator.launcher.docker_launcher import DockerContainer
 from emulator.web.server import BackgroundServer
 from fixtures.sample_project import DEFAULT_SEED, PROJECT_NAME, build_project, write_project
 
@@ -101,16 +102,17 @@ def ensure_published(client: AuthoringClient, workdir: Path, say: Say) -> None:
     say(f"{PROJECT_NAME}/{SAMPLE_MODEL_LABEL} is already trained and exported (kept from an earlier run)")
 
 
-def container_settings(cloud_url: str, workdir: Path) -> list[str]:
-    """Microsoft's ``Key=value`` settings for a container of the sample against ``cloud_url``."""
-    return [
+def container_settings(cloud_url: str, output: Path | None) -> list[str]:
+    """Microsoft's ``Key=value`` settings for a container of the sample against ``cloud_url``; ``output`` is the
+    output folder of a process (an image has its ``/output`` mount)."""
+    settings = [
         "Eula=accept",
         f"Billing={cloud_url}",
         f"ApiKey={LOCAL_KEY}",
         f"projectName={PROJECT_NAME}",
         f"exportedModelName={SAMPLE_MODEL_LABEL}",
-        f"Mounts:Output={workdir / 'output'}",
     ]
+    return settings if output is None else [*settings, f"Mounts:Output={output}"]
 
 
 def analyze(container_url: str, text: str) -> list[dict[str, Any]]:
@@ -182,8 +184,13 @@ def run_stack(
     cloud_port: int = 5100,
     port: int = 5000,
     on_up: Callable[[StackUp], None] = lambda _: None,
+    image: str | None = None,
 ) -> int:
-    """Serve the stack until ``stop`` is set (or the container exits); returns the container's exit status."""
+    """Serve the stack until ``stop`` is set (or the container exits); returns the container's exit status.
+
+    The container runs as a child process, or, given an ``image``, in Docker (host networking, so it reaches
+    the cloud on loopback, and ``--cpus 1 --memory 4g`` as Microsoft's documentation runs it).
+    """
     config = CloudConfig(workdir / "cloud", (LOCAL_KEY,), retry_after=0.2)
     app = create_app(config)
     try:
@@ -191,18 +198,31 @@ def run_stack(
             say(f"emulated Language resource at {cloud.url} (data in {config.data_dir})")
             ensure_published(AuthoringClient(cloud.url, LOCAL_KEY), workdir, say)
             say(f"starting the container on port {port} (model folder {workdir / 'modelPath'})")
-            container = ContainerProcess(
-                container_settings(cloud.url, workdir), model_path=workdir / "modelPath", port=port, log=container_log
-            )
+            container: ContainerProcess | DockerContainer
+            if image is None:
+                settings = container_settings(cloud.url, workdir / "output")
+                container = ContainerProcess(settings, model_path=workdir / "modelPath", port=port, log=container_log)
+            else:
+                container = DockerContainer(
+                    image,
+                    container_settings(cloud.url, None),
+                    model_path=workdir / "modelPath",
+                    output_path=workdir / "output",
+                    port=port,
+                    host_network=True,
+                    log=container_log,
+                )
+            status = 0
             with container:
                 url = container.wait_ready(120)
                 demo_text = build_project(seed=DEFAULT_SEED + 1, documents=1).documents[0].text
                 on_up(StackUp(cloud.url, url, demo_text, analyze(url, demo_text)))
                 while not stop.wait(0.2):
-                    if container.returncode is not None:
-                        say(f"the container exited with status {container.returncode}")
+                    if (code := container.returncode) is not None:
+                        say(f"the container exited with status {code}")
+                        status = code
                         break
                 say("stopping the container and the emulated cloud")
-            return container.returncode or 0
+            return status
     finally:
         close_app(app)

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
+import docker.errors
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -19,6 +21,7 @@ from emulator.cloud.resource import CloudConfig
 from emulator.container.app import create_container_app
 from emulator.container.runtime import ContainerRuntime
 from emulator.container.settings import Settings, read_settings
+from emulator.launcher.image import build_image, repo_root
 from emulator.ner import Model, Project, train_project
 from emulator.quickstart import SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL, publish_sample
 from emulator.web.server import BackgroundServer
@@ -160,3 +163,36 @@ def container(published_cloud: PublishedCloud, tmp_path_factory: pytest.TempPath
     """A serving container shared by a test module (tests must not stop or reconfigure it)."""
     with running_container(container_settings(published_cloud, tmp_path_factory.mktemp("container"))) as running:
         yield running
+
+
+# Docker ------------------------------------------------------------------------------------------------------
+
+
+def _docker_unavailable() -> str | None:
+    """Why no Docker engine can be used here, or None. ``make test`` starts one where it can (as root)."""
+    try:
+        client = docker.from_env()
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (docker.errors.DockerException, OSError) as exc:
+        return f"no Docker engine answers here ({exc}); scripts/ensure-docker starts one when run as root"
+    return None
+
+
+DOCKER_UNAVAILABLE = _docker_unavailable()
+docker_required = pytest.mark.skipif(DOCKER_UNAVAILABLE is not None, reason=DOCKER_UNAVAILABLE or "")
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    client = docker.from_env()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def container_image(docker_client: docker.DockerClient) -> str:
+    """Our image built from this checkout (reused if an image of the same sources exists): its reference."""
+    return build_image(docker_client, project_root=repo_root(), say=lambda _: None)

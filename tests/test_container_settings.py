@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,15 @@ from typing import ClassVar
 import pytest
 
 from emulator.container.outbound import KEY_HEADER, Outbound, UnreachableError
-from emulator.container.settings import SettingsError, parse_arguments, read_settings, unknown_keys
+from emulator.container.settings import (
+    SettingsError,
+    cpu_quota,
+    default_workers,
+    listen_address,
+    parse_arguments,
+    read_settings,
+    unknown_keys,
+)
 
 REQUIRED = [
     "Eula=accept",
@@ -145,3 +154,42 @@ def test_no_answer_is_unreachable_and_never_names_the_key() -> None:
     with pytest.raises(UnreachableError) as caught:
         Outbound("http://127.0.0.1:9", "the-key", timeout=2).request("GET", "/x")
     assert "the-key" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("files", "quota", "workers"),
+    [
+        ({"cpu.max": "100000 100000\n"}, 1.0, 1),  # cgroup v2, --cpus 1
+        ({"cpu.max": "150000 100000\n"}, 1.5, 2),
+        ({"cpu.max": "max 100000\n"}, None, None),
+        ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 0.5, 1),  # cgroup v1
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None, None),
+        ({}, None, None),
+    ],
+)
+def test_workers_follow_the_cgroup_cpu_quota(
+    tmp_path: Path, files: dict[str, str], quota: float | None, workers: int | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert cpu_quota(tmp_path) == quota
+    assert default_workers(tmp_path) == (workers or len(os.sched_getaffinity(0)))
+
+
+@pytest.mark.parametrize(
+    ("urls", "address"),
+    [
+        (None, ("127.0.0.1", 5000)),
+        ("http://+:5000", ("0.0.0.0", 5000)),
+        ("http://*:8080;http://+:9000", ("0.0.0.0", 8080)),
+        ("http://127.0.0.1:5123", ("127.0.0.1", 5123)),
+    ],
+)
+def test_the_listen_address_comes_from_aspnetcore_urls(urls: str | None, address: tuple[str, int]) -> None:
+    assert listen_address({"ASPNETCORE_URLS": urls} if urls else {}) == address
+
+
+def test_a_wrong_aspnetcore_urls_is_named() -> None:
+    with pytest.raises(SettingsError, match="ASPNETCORE_URLS='https://x' is not an address"):
+        listen_address({"ASPNETCORE_URLS": "https://x"})

@@ -137,11 +137,12 @@ class ContainerRuntime:
             return
         info = self.model.info
         log.info(
-            "serving model %s of project %s (%d categories); exported model %s",
+            "serving model %s of project %s (%d categories); exported model %s; %d prediction workers",
             info.model_label,
             info.project_name,
             len(info.categories),
             self.settings.exported_model_name,
+            self.settings.workers,
         )
         self.meter.start()
 

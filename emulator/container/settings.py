@@ -14,6 +14,7 @@ decides it at start (``startup.py``).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -172,9 +173,60 @@ def read_settings(
     )
 
 
-def default_workers() -> int:
-    """Prediction threads: one per CPU this process may run on (the engine holds the GIL while tagging)."""
-    return max(1, len(os.sched_getaffinity(0)))
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def cpu_quota(cgroup: Path = CGROUP) -> float | None:
+    """The CPUs the cgroup's CFS quota allows (``docker run --cpus``), or None without a quota.
+
+    cgroup v2 writes ``cpu.max`` as ``"<quota> <period>"`` or ``"max <period>"``; v1 splits it into
+    ``cpu/cpu.cfs_quota_us`` (-1: none) and ``cpu/cpu.cfs_period_us``.
+    """
+    try:
+        v2 = cgroup / "cpu.max"
+        if v2.is_file():
+            quota, period = v2.read_text().split()[:2]
+            return None if quota == "max" else int(quota) / int(period)
+        quota_us = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+        period_us = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return None if quota_us <= 0 or period_us <= 0 else quota_us / period_us
+
+
+DEFAULT_LISTEN = ("127.0.0.1", 5000)
+
+
+def listen_address(environ: Mapping[str, str]) -> tuple[str, int]:
+    """Where to listen, from ``ASPNETCORE_URLS`` as ASP.NET Core reads it (the first URL; ``+`` and ``*``
+    mean every interface), else loopback port 5000. The image sets ``http://+:5000``; a launcher that runs it
+    with host networking sets ``http://127.0.0.1:<port>``, for our image and Microsoft's alike.
+
+    :raises SettingsError: the variable is set but is not an ``http://host:port`` URL.
+    """
+    urls = environ.get("ASPNETCORE_URLS", "").strip()
+    if not urls:
+        return DEFAULT_LISTEN
+    first = urls.split(";")[0].strip()
+    parsed = urllib.parse.urlsplit(first.replace("://+", "://0.0.0.0").replace("://*", "://0.0.0.0"))
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if parsed.scheme != "http" or not parsed.hostname or port is None:
+        raise SettingsError(f"ASPNETCORE_URLS={first!r} is not an address to listen on: write it as http://+:5000")
+    return parsed.hostname, port
+
+
+def default_workers(cgroup: Path = CGROUP) -> int:
+    """Prediction threads: one per CPU this process may use, the smaller of the CPUs it may run on and its
+    cgroup's CPU quota (in a container limited with ``--cpus 1`` on a 16-core host that is 1, not 16: more
+    threads than CPU time only add contention, since the engine holds the GIL while tagging)."""
+    cpus = len(os.sched_getaffinity(0))
+    quota = cpu_quota(cgroup)
+    if quota is not None:
+        cpus = min(cpus, math.ceil(quota))
+    return max(1, cpus)
 
 
 def _billing(value: str | None) -> str:
