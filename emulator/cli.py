@@ -202,11 +202,11 @@ def up(workdir: Path, port: int, cloud_port: int, in_docker: bool) -> None:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def on_up(stack: StackUp) -> None:
+        serving.set()  # before saying so: a Ctrl-C right after the banner must stop, not interrupt
         click.echo("[up] prediction by the container on an invoice the model has not seen:", err=True)
         json.dump({"text": stack.demo_text, "entities": stack.demo_entities}, sys.stdout, indent=2, ensure_ascii=False)
         click.echo()
         click.echo(usage(stack.cloud_url, stack.container_url), err=True)
-        serving.set()
 
     try:
         image = _image(rebuild=False) if in_docker else None
