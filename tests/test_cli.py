@@ -11,11 +11,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import docker
 import pytest
 from click.testing import CliRunner
 
 from emulator.cli import main
 from emulator.ner import Model, save_model
+
+from .conftest import docker_required
 
 
 @pytest.fixture
@@ -115,16 +118,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_up(workdir: Path) -> subprocess.Popen[str]:
+def _start_up(workdir: Path, *extra: str) -> subprocess.Popen[str]:
     """``cner up`` as a user runs it, on free ports, its output and errors on one pipe."""
-    command = [sys.executable, "-m", "emulator", "up", "--workdir", str(workdir)]
+    command = [sys.executable, "-m", "emulator", "up", "--workdir", str(workdir), *extra]
     command += ["--port", str(_free_port()), "--cloud-port", str(_free_port())]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _up_until_ready(workdir: Path) -> tuple[subprocess.Popen[str], list[str]]:
+def _up_until_ready(workdir: Path, *extra: str) -> tuple[subprocess.Popen[str], list[str]]:
     """``cner up`` as a user runs it, read until it says how to use the stack."""
-    process = _start_up(workdir)
+    process = _start_up(workdir, *extra)
     lines: list[str] = []
     assert process.stdout is not None
     for line in process.stdout:
@@ -211,3 +214,19 @@ def test_ctrl_c_while_up_is_training_stops_everything_at_once(tmp_path: Path) ->
     assert process.returncode == 130, rest
     assert "interrupted before the stack was up" in rest
     assert "Ctrl-C stops both" not in rest
+
+
+@docker_required
+def test_up_with_docker_runs_the_container_from_our_image_and_removes_it(
+    tmp_path: Path, container_image: str, docker_client: docker.DockerClient
+) -> None:
+    process, lines = _up_until_ready(tmp_path / "stack", "--docker")
+    try:
+        running = docker_client.containers.list(filters={"label": "cner.launcher", "ancestor": container_image})
+        assert len(running) == 1
+        assert running[0].attrs["HostConfig"]["NanoCpus"] == 1_000_000_000
+        assert "InvoiceNumber" in "".join(lines)
+    finally:
+        output = _interrupt(process, lines)
+    assert "stopping the container and the emulated cloud" in output
+    assert not docker_client.containers.list(all=True, filters={"label": "cner.launcher"})

@@ -154,17 +154,18 @@ def test_ready_within_10_s_with_the_model_in_the_mount_and_the_sdk_works(
     with container:
         url = container.wait_ready(10)
         ready_after = time.monotonic() - started
-        client = TextAnalyticsClient(url, AzureKeyCredential("unused"), api_version="2023-04-01")
-        poller = client.begin_recognize_custom_entities(
-            [INVOICE],
-            project_name=published_cloud.project,
-            deployment_name=published_cloud.deployment,
-            polling_interval=0.1,
-        )
-        (result,) = poller.result()
-        assert result.entities
-        for entity in result.entities:
-            assert INVOICE[entity.offset : entity.offset + entity.length] == entity.text
+        for version in ("2022-05-01", "2023-04-01"):
+            client = TextAnalyticsClient(url, AzureKeyCredential("unused"), api_version=version)
+            poller = client.begin_recognize_custom_entities(
+                [INVOICE],
+                project_name=published_cloud.project,
+                deployment_name=published_cloud.deployment,
+                polling_interval=0.1,
+            )
+            (result,) = poller.result()
+            assert result.entities
+            for entity in result.entities:
+                assert INVOICE[entity.offset : entity.offset + entity.length] == entity.text
     assert ready_after < 10
 
 
