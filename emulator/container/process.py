@@ -27,6 +27,15 @@ LISTENING = re.compile(r"Now listening on: (http://\S+)")
 READY_POLL = 0.05
 
 
+def answers_ready(url: str) -> bool:
+    """Whether the container at ``url`` answers ``/ready`` with 200 now (no answer counts as not ready)."""
+    try:
+        with urllib.request.urlopen(f"{url}/ready", timeout=5) as answer:  # noqa: S310 - a container's own URL
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
 class ContainerStartError(RuntimeError):
     """The container exited or did not become ready in time; the message ends with its last log lines."""
 
@@ -145,12 +154,8 @@ class ContainerProcess:
             if self.returncode is not None:
                 self.wait_exit(5)
                 raise self._failed(f"the container exited with status {self.returncode} before it was ready")
-            try:
-                with urllib.request.urlopen(f"{self.url}/ready", timeout=5) as answer:  # noqa: S310 - our own URL
-                    if answer.status == 200:
-                        return self.url
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if answers_ready(self.url):
+                return self.url
             if time.monotonic() > deadline:
                 raise self._failed(f"the container was not ready within {timeout:g} s")
             time.sleep(READY_POLL)

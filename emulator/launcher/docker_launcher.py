@@ -17,8 +17,6 @@ import contextlib
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +26,8 @@ from typing import Any
 import docker
 import docker.errors
 from docker.models.containers import Container
+
+from emulator.container.process import answers_ready
 
 MICROSOFT_IMAGE = "mcr.microsoft.com/azure-cognitive-services/textanalytics/customner:latest"
 IMAGE_UID = 10001
@@ -184,12 +184,8 @@ class DockerContainer:
             code = self.returncode
             if code is not None:
                 raise self._failed(f"container {self.name} ({self.image}) exited with status {code}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/ready", timeout=5) as answer:  # noqa: S310 - our own URL
-                    if answer.status == 200:
-                        return self.url
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if answers_ready(self.url):
+                return self.url
             if time.monotonic() > deadline:
                 raise self._failed(f"container {self.name} ({self.image}) was not ready within {timeout:g} s")
             time.sleep(READY_POLL)
