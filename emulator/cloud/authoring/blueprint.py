@@ -7,6 +7,7 @@ names pass ``ner.naming.RESOURCE_NAME``; a body must be a JSON object; a project
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +18,15 @@ from emulator.web.bodies import malformed, read_json
 from emulator.web.errors import NotFound, invalid
 
 from ..clock import iso
+from ..paging import page
 from ..resource import current
 from ..store import Store
 from ..versions import ApiVersion, requested_version
 
 bp = Blueprint("authoring", __name__, url_prefix="/language/authoring/analyze-text")
+
+Render = Callable[[dict[str, Any], ApiVersion], dict[str, Any]]
+"""A stored resource shaped for the request's api-version."""
 
 
 @bp.before_request
@@ -75,6 +80,34 @@ def existing(kind: str, project: str, name: str, what: str) -> dict[str, Any]:
     if stored is None:
         raise NotFound(f"The {what} {name!r} does not exist in project {project!r}.", code="NotFound", target=what)
     return stored
+
+
+def existing_in_project(kind: str, project: str, name: str, what: str) -> dict[str, Any]:
+    """The stored ``kind`` resource ``name``: 404 ProjectNotFound for an unknown project, else 404 naming it."""
+    existing_project(project)
+    return existing(kind, project, name, what)
+
+
+def _as_stored(resource: dict[str, Any], _version: ApiVersion) -> dict[str, Any]:
+    return resource
+
+
+def listing_page(kind: str, project: str, version: ApiVersion, render: Render = _as_stored) -> dict[str, Any]:
+    """A page of ``project``'s ``kind`` resources, each shaped for ``version`` by ``render``; 404 for an unknown
+    project (the list operations of models, deployments and exported models)."""
+    existing_project(project)
+    return page([render(r, version) for r in current().store.listing(kind, project)], version)
+
+
+def trained_model_label(project: str, body: dict[str, Any], action: str, spellings: tuple[str, ...]) -> str:
+    """The existing trained model a deploy or export body names (under any of ``spellings``), or 400/404."""
+    label = next((body[k] for k in spellings if k in body), None)
+    if not isinstance(label, str):
+        raise invalid(
+            f"trainedModelLabel is required: the label of the trained model to {action}", target="trainedModelLabel"
+        )
+    existing(MODEL, project, label, "trained model")
+    return label
 
 
 def stamp_project(store: Store, project: str, field: str, moment: datetime) -> None:

@@ -14,7 +14,6 @@ from emulator.web.errors import Conflict, invalid
 
 from ..clock import iso
 from ..jobs import JobContext, JobFailedError
-from ..paging import page
 from ..resource import Resource, current
 from ..versions import ApiVersion
 from . import lro
@@ -24,9 +23,12 @@ from .blueprint import (
     api_version,
     bp,
     existing,
+    existing_in_project,
     existing_project,
     json_object,
+    listing_page,
     stamp_project,
+    trained_model_label,
     valid_name,
 )
 
@@ -43,16 +45,12 @@ def deployment_json(deployment: dict[str, Any], version: ApiVersion) -> dict[str
 
 @bp.get("/projects/<project>/deployments")
 def list_deployments(project: str) -> dict[str, Any]:
-    version = api_version()
-    existing_project(project)
-    return page([deployment_json(d, version) for d in current().store.listing(DEPLOYMENT, project)], version)
+    return listing_page(DEPLOYMENT, project, api_version(), deployment_json)
 
 
 @bp.get("/projects/<project>/deployments/<name>")
 def get_deployment(project: str, name: str) -> dict[str, Any]:
-    version = api_version()
-    existing_project(project)
-    return deployment_json(existing(DEPLOYMENT, project, name, "deployment"), version)
+    return deployment_json(existing_in_project(DEPLOYMENT, project, name, "deployment"), api_version())
 
 
 @bp.put("/projects/<project>/deployments/<name>")
@@ -60,12 +58,7 @@ def deploy(project: str, name: str) -> Response:
     version = api_version()
     existing_project(project)
     valid_name(name, "deployment name")
-    label = json_object().get("trainedModelLabel")
-    if not isinstance(label, str):
-        raise invalid(
-            "trainedModelLabel is required: the label of the trained model to deploy", target="trainedModelLabel"
-        )
-    existing(MODEL, project, label, "trained model")
+    label = trained_model_label(project, json_object(), "deploy", ("trainedModelLabel",))
     resource = current()
     deployments = resource.store.listing(DEPLOYMENT, project)
     limit = MAX_DEPLOYMENTS[resource.config.tier]

@@ -15,16 +15,27 @@ from flask import Response, request
 
 from emulator.ner import ArtifactError, load_model
 from emulator.ner.artifact import staged_directory
-from emulator.web.errors import NotFound, invalid
+from emulator.web.errors import NotFound
 
 from ..clock import iso
 from ..jobs import JobContext, JobFailedError
 from ..layout import ARTIFACT
-from ..paging import page
 from ..resource import Resource, current
 from ..versions import ApiVersion
 from . import lro
-from .blueprint import EXPORTED_MODEL, MODEL, api_version, bp, existing, existing_project, json_object, valid_name
+from .blueprint import (
+    EXPORTED_MODEL,
+    MODEL,
+    api_version,
+    bp,
+    existing,
+    existing_in_project,
+    existing_project,
+    json_object,
+    listing_page,
+    trained_model_label,
+    valid_name,
+)
 
 EXPORT_MODEL = "exported-model"
 LABEL_SPELLINGS = ("trainedModelLabel", "TrainedmodelLabel")
@@ -44,16 +55,13 @@ def _exported_models_version() -> ApiVersion:
 
 @bp.get("/projects/<project>/exported-models")
 def list_exported_models(project: str) -> dict[str, Any]:
-    version = _exported_models_version()
-    existing_project(project)
-    return page(current().store.listing(EXPORTED_MODEL, project), version)
+    return listing_page(EXPORTED_MODEL, project, _exported_models_version())
 
 
 @bp.get("/projects/<project>/exported-models/<name>")
 def get_exported_model(project: str, name: str) -> dict[str, Any]:
     _exported_models_version()
-    existing_project(project)
-    return existing(EXPORTED_MODEL, project, name, "exported model")
+    return existing_in_project(EXPORTED_MODEL, project, name, "exported model")
 
 
 @bp.put("/projects/<project>/exported-models/<name>")
@@ -61,13 +69,7 @@ def export_model(project: str, name: str) -> Response:
     version = _exported_models_version()
     existing_project(project)
     valid_name(name, "exported model name")
-    body = json_object()
-    label = next((body[k] for k in LABEL_SPELLINGS if k in body), None)
-    if not isinstance(label, str):
-        raise invalid(
-            "trainedModelLabel is required: the label of the trained model to export", target="trainedModelLabel"
-        )
-    existing(MODEL, project, label, "trained model")
+    label = trained_model_label(project, json_object(), "export", LABEL_SPELLINGS)
     return lro.start(
         EXPORT_MODEL,
         project,

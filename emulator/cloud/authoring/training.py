@@ -37,8 +37,10 @@ from .blueprint import (
     api_version,
     bp,
     existing,
+    existing_in_project,
     existing_project,
     json_object,
+    listing_page,
     stamp_project,
     valid_name,
 )
@@ -263,16 +265,12 @@ def cancel_training(project: str, job_id: str) -> Response:
 
 @bp.get("/projects/<project>/models")
 def list_models(project: str) -> dict[str, Any]:
-    version = api_version()
-    existing_project(project)
-    return page([model_json(m, version) for m in current().store.listing(MODEL, project)], version)
+    return listing_page(MODEL, project, api_version(), model_json)
 
 
 @bp.get("/projects/<project>/models/<label>")
 def get_model(project: str, label: str) -> dict[str, Any]:
-    version = api_version()
-    existing_project(project)
-    return model_json(existing(MODEL, project, label, "trained model"), version)
+    return model_json(existing_in_project(MODEL, project, label, "trained model"), api_version())
 
 
 @bp.delete("/projects/<project>/models/<label>")
