@@ -30,6 +30,11 @@ MAX_USAGE_BYTES = 256 * 1024
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
+def _quota(resource: Resource, month: str) -> ledger.Quota:
+    """The resource's quota of ``month`` (``YYYY-MM``) as its ledger stands now."""
+    return ledger.quota(resource.store, resource.config.tier, month)
+
+
 def _details(resource: Resource, quota: ledger.Quota, now: datetime) -> dict[str, Any]:
     """What every status body carries besides the status: whose key, the tier, the endpoint's time, the quota."""
     return {"keySlot": g.key_slot, "tier": resource.config.tier, "now": iso(now), "quota": quota.json()}
@@ -40,7 +45,7 @@ def check() -> Response:
     checked = parse_status_request(read_json(MAX_STATUS_BYTES))
     resource = current()
     now = resource.clock.now()
-    quota = ledger.quota(resource.store, resource.config.tier, month_of(now))
+    quota = _quota(resource, month_of(now))
     verdict = status.verdict(resource, [checked.container_type], quota, now)
     return status.answer(verdict, _details(resource, quota, now))
 
@@ -50,12 +55,12 @@ def report() -> Response:
     records = parse_usage(read_json(MAX_USAGE_BYTES))
     resource = current()
     now = resource.clock.now()
-    quota = ledger.quota(resource.store, resource.config.tier, month_of(now))
+    quota = _quota(resource, month_of(now))
     before = status.verdict(resource, [record.container_type for record in records], quota, now)
     if before.status not in status.RECORDING:
         return status.answer(before, _details(resource, quota, now))
     outcomes = ledger.record(resource.store, g.key_slot, records, now)
-    quota = ledger.quota(resource.store, resource.config.tier, month_of(now))
+    quota = _quota(resource, month_of(now))
     after = status.verdict(resource, [], quota, now)
     return jsonify(
         {
@@ -80,7 +85,7 @@ def usage() -> dict[str, Any]:
     return {
         "month": month,
         "tier": resource.config.tier,
-        "quota": ledger.quota(resource.store, resource.config.tier, month).json(),
+        "quota": _quota(resource, month).json(),
         "totals": totals,
         "meters": entries,
     }
