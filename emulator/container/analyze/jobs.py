@@ -12,6 +12,7 @@ once what it served is on the metering spool.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -117,12 +118,17 @@ class JobEngine:
             if oldest.expires > at or not oldest.finished.is_set():
                 break
             self._jobs.popitem(last=False)
-        if len(self._jobs) < self._max_stored:
+        excess = len(self._jobs) - self._max_stored + 1
+        if excess <= 0:
             return
-        for job_id in [j.job_id for j in self._jobs.values() if j.finished.is_set()]:
+        # Only as many of the oldest finished jobs as must go: a full store is the steady state under load,
+        # so this runs on every submit and must not walk all of it.
+        finished = (j.job_id for j in self._jobs.values() if j.finished.is_set())
+        victims = list(itertools.islice(finished, excess))
+        for job_id in victims:
             del self._jobs[job_id]
-            if len(self._jobs) < self._max_stored:
-                return
+        if len(victims) == excess:
+            return
         raise TooManyRequests(
             f"the container holds {len(self._jobs)} unfinished jobs; retry after the time in Retry-After",
             code="TooManyRequests",
