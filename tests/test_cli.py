@@ -230,3 +230,32 @@ def test_up_with_docker_runs_the_container_from_our_image_and_removes_it(
         output = _interrupt(process, lines)
     assert "stopping the container and the emulated cloud" in output
     assert not docker_client.containers.list(all=True, filters={"label": "cner.launcher"})
+
+
+@docker_required
+def test_container_docker_with_an_unknown_image_fails_with_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        main,
+        [
+            "container",
+            "--docker",
+            "--image",
+            "cner-no-such-image:0",
+            "--model-path",
+            str(tmp_path / "m"),
+            "--output-path",
+            str(tmp_path / "o"),
+            "Eula=accept",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "image cner-no-such-image:0 is not on this machine" in result.output
+    assert "Traceback" not in result.output
+
+
+@docker_required
+def test_image_build_with_a_base_that_cannot_be_had_fails_with_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["image", "build", "--base", "cner-no-such-base:0"])
+    assert result.exit_code == 1
+    assert "cner-no-such-base:0" in result.output
+    assert "Traceback" not in result.output

@@ -111,6 +111,24 @@ class DockerContainer:
                 os.chown(folder, IMAGE_UID, IMAGE_UID)
         return volumes
 
+    def _ensure_image(self) -> None:
+        """The image is local, or pulled now (Microsoft's, where a registry answers).
+
+        :raises DockerLaunchError: neither, saying how to get it.
+        """
+        try:
+            self.client.images.get(self.image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        try:
+            self.client.images.pull(self.image)
+        except docker.errors.APIError as exc:
+            raise DockerLaunchError(
+                f"image {self.image} is not on this machine and cannot be pulled ({exc.explanation or exc}): "
+                "build ours with `cner image build`, or pull it where a registry answers"
+            ) from exc
+
     def start(self) -> DockerContainer:
         """``docker run -d`` with the limits, mounts and settings.
 
@@ -132,12 +150,9 @@ class DockerContainer:
             options["environment"] = {"ASPNETCORE_URLS": f"http://127.0.0.1:{self.port}"}
         else:
             options["ports"] = {"5000/tcp": ("127.0.0.1", self.port)}
+        self._ensure_image()
         try:
             self._container = self.client.containers.run(self.image, **options)
-        except docker.errors.ImageNotFound as exc:
-            raise DockerLaunchError(
-                f"image {self.image} is not on this machine: build ours with `cner image build`, or pull it"
-            ) from exc
         except docker.errors.APIError as exc:
             raise DockerLaunchError(f"docker refused to start {self.image}: {exc.explanation or exc}") from exc
         self._reader = threading.Thread(target=self._read, name=f"{self.name}-log", daemon=True)
