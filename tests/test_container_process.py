@@ -3,6 +3,7 @@ and usage that survives ``kill -9``."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -229,3 +230,17 @@ def test_billing_unreachable_at_start_follows_the_outage_rules(published_cloud: 
         assert "loaded from" in "\n".join(container.lines)  # the local model needs no endpoint
         _control(published_cloud, "DELETE", "/billing/status")  # billing is back
         container.wait_ready(10)
+
+
+def test_a_busy_port_is_one_line(published_cloud: PublishedCloud, tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        command = [sys.executable, "-m", "emulator", "container", "--port", str(port), "--model-path", str(tmp_path)]
+        done = subprocess.run(
+            [*command, *_settings(published_cloud, tmp_path)], capture_output=True, text=True, timeout=60, check=False
+        )
+    assert done.returncode == 1
+    assert "Address already in use" in done.stderr
+    assert "Traceback" not in done.stderr
