@@ -1,0 +1,1 @@
+"""The conformance tests, one module per area of the catalog; each test names the clauses it checks."""
