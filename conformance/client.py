@@ -71,6 +71,17 @@ class JobsClient:
     def url(self, path: str = JOBS_PATH) -> str:
         return self.base_url + path
 
+    def get_job(self, job_id: str) -> requests.Response:
+        """GET the job ``job_id`` (raw: the clause decides which statuses it allows)."""
+        return self.request("GET", self.url(f"{JOBS_PATH}/{job_id}"), params=self.version_query())
+
+    def cancel(self, job_id: str) -> requests.Response:
+        """POST ``{jobId}:cancel`` (raw)."""
+        return self.request("POST", self.url(f"{JOBS_PATH}/{job_id}:cancel"), params=self.version_query())
+
+    def version_query(self) -> dict[str, str]:
+        return {"api-version": self.version}
+
     # Raw calls -------------------------------------------------------------------------------------------------
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -134,3 +145,16 @@ def error_of(answer: requests.Response, status: int | tuple[int, ...]) -> dict[s
     assert isinstance(body, dict), f"error body is not an object: {answer.text[:300]}"
     assert isinstance(body.get("error"), dict), f"error body has no error object: {answer.text[:300]}"
     return dict(body["error"])
+
+
+def documented_error(answer: requests.Response, status: int | tuple[int, ...]) -> dict[str, Any]:
+    """``error_of``, and the body's code and message are non-empty strings whose code is also the
+    ``x-ms-error-code`` header (clause errors/body-shape)."""
+    error = error_of(answer, status)
+    for field in ("code", "message"):
+        assert isinstance(error.get(field), str), f"error.{field} is not a string: {error}"
+        assert error[field], f"error.{field} is empty: {error}"
+    assert answer.headers.get("x-ms-error-code") == error["code"], (
+        f"x-ms-error-code {answer.headers.get('x-ms-error-code')!r} is not error.code {error['code']!r}"
+    )
+    return error

@@ -28,7 +28,7 @@ import pytest
 
 from conformance.catalog import Clause, load_catalog
 from conformance.client import JobsClient
-from conformance.report import Outcome, ParityDifference, TestOutcome, build_report, write_report
+from conformance.report import Outcome, ParityDifference, CaseOutcome, build_report, write_report
 from conformance.targets import (
     READY_TIMEOUT,
     EmbeddedCloud,
@@ -116,7 +116,7 @@ class Recorder:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.outcomes: dict[str, TestOutcome] = {}
+        self.outcomes: dict[str, CaseOutcome] = {}
         self.cited: set[str] = set()
         self.parity: list[ParityDifference] = []
         self.target: Target | None = None
@@ -132,7 +132,7 @@ class Recorder:
         """After selection: the tests that will run, each with the clauses it cites."""
         for item in items:
             if item.path.is_relative_to(SUITE_DIR) or clauses_of(item):
-                self.outcomes[item.nodeid] = TestOutcome(item.nodeid, clauses_of(item))
+                self.outcomes[item.nodeid] = CaseOutcome(item.nodeid, clauses_of(item))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in self.outcomes:

@@ -24,7 +24,7 @@ ORDER: tuple[Status, ...] = ("failed", "passed", "skipped", "not run", "no test"
 
 
 @dataclass
-class TestOutcome:
+class CaseOutcome:
     """One test's result across its setup, call and teardown phases."""
 
     nodeid: str
@@ -47,7 +47,7 @@ class ClauseResult:
     statement: str
     source: str
     status: Status
-    tests: list[TestOutcome] = field(default_factory=list)
+    tests: list[CaseOutcome] = field(default_factory=list)
 
 
 @dataclass
@@ -77,7 +77,7 @@ class Report:
         return [result for result in self.clauses if result.status == "failed"]
 
 
-def clause_status(tests: list[TestOutcome], cited: bool) -> Status:
+def clause_status(tests: list[CaseOutcome], cited: bool) -> Status:
     if not cited:
         return "no test"
     if not tests:
@@ -90,7 +90,7 @@ def clause_status(tests: list[TestOutcome], cited: bool) -> Status:
 
 def build_report(
     catalog: Mapping[str, Clause],
-    outcomes: Iterable[TestOutcome],
+    outcomes: Iterable[CaseOutcome],
     cited: set[str],
     *,
     target: str,

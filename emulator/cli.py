@@ -297,6 +297,48 @@ def container(
     sys.exit(status)
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--target", metavar="URL", help="A running container to judge.")
+@click.option("--image", "image_ref", metavar="IMAGE", help="An image to start with --cpus/--memory and judge.")
+@click.option("--billing", metavar="URL", help="Billing endpoint for --image [default: an embedded emulated cloud].")
+@click.option("--api-key", envvar="CNER_API_KEY", help="ApiKey for --image with --billing (or CNER_API_KEY).")
+@click.option("--project", help="projectName the target serves [default: the sample's].")
+@click.option("--deployment", help="deploymentName requests name [default: production].")
+@click.option("--exported-model", help="exportedModelName for --image [default: the sample's].")
+@click.option("--cpus", type=click.FloatRange(0.1, 64), help="--image CPU limit [default: 1].")
+@click.option("--memory", help="--image memory limit [default: 4g].")
+@click.option(
+    "--openapi", type=click.Path(dir_okay=False, exists=True), help="Also validate against this analyzetext.json."
+)
+@click.option("--parity-target", metavar="URL", help="A second container: diff the parity scenarios.")
+@click.option(
+    "--out",
+    default="conformance-report",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where junit.xml, report.json, report.md and report.html go.",
+)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def conform(out: Path, pytest_args: tuple[str, ...], **options: str | float | None) -> None:
+    """Judge a Custom NER container clause by clause (our container in process mode if neither --target nor
+    --image is given); extra arguments go to pytest (e.g. -k jobs, -x). Exit status 1 if a clause fails."""
+    if options["target"] and options["image_ref"]:
+        raise click.UsageError("give --target URL or --image IMAGE, not both")
+    try:
+        from conformance.run import run_suite
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the conformance suite needs its extras ({exc.name} is missing): pip install 'cner-emulator[conformance]'"
+        ) from exc
+    names = {"image_ref": "image"}
+    flags = [
+        f"--{names.get(name, name).replace('_', '-')}={value}" for name, value in options.items() if value is not None
+    ]
+    status = run_suite(out, flags, pytest_args)
+    click.echo(f"report: {out / 'report.md'} (also report.html, report.json, junit.xml)", err=True)
+    sys.exit(status)
+
+
 @main.group()
 def image() -> None:
     """The container image, built from this checkout without any registry."""
