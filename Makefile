@@ -16,10 +16,11 @@ $(BIN)/cner: pyproject.toml
 up: $(BIN)/cner
 	$(BIN)/cner up
 
-## test: unit tests, lint and type checks, each in its own tox environment (after making sure Docker runs)
+## test: unit tests, the conformance suite (process mode and Docker), lint and type checks, each in its own tox
+## environment (after making sure Docker runs); conformance reports land in reports/conformance/
 test: $(BIN)/cner
 	./scripts/ensure-docker
-	$(BIN)/tox run -e tests,lint,type
+	$(BIN)/tox run -e tests,conformance,lint,type
 
 ## bench: the engine, emulated-cloud and container benchmarks, each figure against its target
 bench: $(BIN)/cner
