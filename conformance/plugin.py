@@ -8,7 +8,7 @@ Options (group "conformance"; each also read from the environment variable in br
     --image IMAGE           start this image with docker-py at --cpus/--memory [CNER_IMAGE]
     --billing URL, --api-key KEY   the Language resource an --image meters against (default: embedded emulator)
     --project, --deployment, --exported-model   what the target serves (default: our sample)
-    --openapi FILE          also validate job answers against this official analyzetext.json
+    --openapi FILE          also validate job answers against this official analyzetext.json (repeatable)
     --parity-target URL     answer the parity scenarios on this second container too, and diff
     --conformance-report DIR   write report.json, report.md and report.html there
 
@@ -28,7 +28,7 @@ import pytest
 
 from conformance.catalog import Clause, load_catalog
 from conformance.client import JobsClient
-from conformance.report import Outcome, ParityDifference, CaseOutcome, build_report, write_report
+from conformance.report import CaseOutcome, Outcome, ParityDifference, build_report, write_report
 from conformance.targets import (
     READY_TIMEOUT,
     EmbeddedCloud,
@@ -63,7 +63,7 @@ class Options:
     exported_model: str
     cpus: float
     memory: str
-    openapi: Path | None
+    openapi: tuple[Path, ...]
     parity_target: str | None
     parity_ignore: tuple[str, ...]
     report: Path | None
@@ -80,7 +80,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--exported-model", default=SAMPLE_MODEL_LABEL, help="exportedModelName (%(default)s)")
     group.addoption("--cpus", type=float, default=1.0, help="--image CPU limit (default: %(default)s)")
     group.addoption("--memory", default="4g", help="--image memory limit (default: %(default)s)")
-    group.addoption("--openapi", type=Path, metavar="FILE", help="an official analyzetext.json to validate against")
+    group.addoption(
+        "--openapi",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an official analyzetext.json to validate job answers against (repeatable)",
+    )
     group.addoption("--parity-target", metavar="URL", help="a second container to diff the parity scenarios with")
     group.addoption(
         "--parity-ignore", action="append", default=[], metavar="PATH", help="a JSON path whose parity diff is known"
@@ -103,7 +110,7 @@ def _options(config: pytest.Config) -> Options:
         exported_model=config.getoption("exported_model"),
         cpus=config.getoption("cpus"),
         memory=config.getoption("memory"),
-        openapi=config.getoption("openapi"),
+        openapi=tuple(config.getoption("openapi")),
         parity_target=get("parity_target"),
         parity_ignore=tuple(config.getoption("parity_ignore")),
         report=config.getoption("conformance_report"),
@@ -128,9 +135,9 @@ class Recorder:
             self.cited.update(ids)
             item.user_properties.append(("clauses", " ".join(ids)))
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """After selection: the tests that will run, each with the clauses it cites."""
-        for item in items:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """After selection (-k, --deselect): the tests that will run, each with the clauses it cites."""
+        for item in session.items:
             if item.path.is_relative_to(SUITE_DIR) or clauses_of(item):
                 self.outcomes[item.nodeid] = CaseOutcome(item.nodeid, clauses_of(item))
 

@@ -308,7 +308,10 @@ def container(
 @click.option("--cpus", type=click.FloatRange(0.1, 64), help="--image CPU limit [default: 1].")
 @click.option("--memory", help="--image memory limit [default: 4g].")
 @click.option(
-    "--openapi", type=click.Path(dir_okay=False, exists=True), help="Also validate against this analyzetext.json."
+    "--openapi",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True),
+    help="Also validate job answers against this official analyzetext.json (repeatable).",
 )
 @click.option("--parity-target", metavar="URL", help="A second container: diff the parity scenarios.")
 @click.option(
@@ -319,7 +322,7 @@ def container(
     help="Where junit.xml, report.json, report.md and report.html go.",
 )
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def conform(out: Path, pytest_args: tuple[str, ...], **options: str | float | None) -> None:
+def conform(out: Path, openapi: tuple[str, ...], pytest_args: tuple[str, ...], **options: str | float | None) -> None:
     """Judge a Custom NER container clause by clause (our container in process mode if neither --target nor
     --image is given); extra arguments go to pytest (e.g. -k jobs, -x). Exit status 1 if a clause fails."""
     if options["target"] and options["image_ref"]:
@@ -333,7 +336,7 @@ def conform(out: Path, pytest_args: tuple[str, ...], **options: str | float | No
     names = {"image_ref": "image"}
     flags = [
         f"--{names.get(name, name).replace('_', '-')}={value}" for name, value in options.items() if value is not None
-    ]
+    ] + [f"--openapi={path}" for path in openapi]
     status = run_suite(out, flags, pytest_args)
     click.echo(f"report: {out / 'report.md'} (also report.html, report.json, junit.xml)", err=True)
     sys.exit(status)
