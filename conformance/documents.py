@@ -10,3 +10,8 @@ INVOICE = (
 EMOJI_INVOICE = "🧾 Invoice INV-2023-0042 👍🏽 from Fabrikam GmbH 🇩🇪, Berlin; total 980.50 USD due 1 May 2023 ✅."
 UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
 """A well-formed job id no container issued (version-4 UUID layout, all zeros)."""
+
+
+def text_of(length: int) -> str:
+    """An invoice-like text of exactly ``length`` characters (ASCII: characters and text elements agree)."""
+    return ((INVOICE + " ") * (length // len(INVOICE) + 1))[:length]

@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import socket
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ class Launched(Protocol):
     """A started container, process or Docker: what gating clauses need from it."""
 
     lines: Any
+
+    @property
+    def url(self) -> str | None:
+        """Where it listens: fixed at launch for Docker, known once a process printed "Now listening on:"."""
 
     @property
     def returncode(self) -> int | None: ...
@@ -86,9 +91,18 @@ class EmbeddedCloud:
             data = answer.read()
         return json.loads(data) if data else None
 
-    def usage(self) -> dict[str, int]:
-        """The metering ledger's totals of the current month, by meter (e.g. ``{"TextRecords": 12}``)."""
-        return dict(self.call("GET", "/metering/v1/usage")["totals"])
+    def usage(self, key_slot: str, meter: str = "TextRecords") -> int:
+        """The quantity of ``meter`` the ledger holds this month for the key in ``key_slot`` (``key1``,
+        ``key2``: the ledger names keys by slot, never by value)."""
+        ledger = self.call("GET", "/metering/v1/usage")
+        return sum(
+            entry["quantity"] for entry in ledger["meters"] if entry["keySlot"] == key_slot and entry["meter"] == meter
+        )
+
+    def journal(self, method: str, path: str) -> list[dict[str, Any]]:
+        """The control plane's journal entries of requests matching ``method`` and the glob ``path``."""
+        query = urllib.parse.urlencode({"method": method, "path": path})
+        return list(self.call("GET", f"/_emulator/journal?{query}")["value"])
 
     def add_fault(self, **rule: Any) -> str:
         """A control-plane fault rule (docs/control-plane.md); returns its id."""
