@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import docker.errors
+
 from emulator.cloud.app import close_app, create_app
 from emulator.cloud.client import AuthoringClient
 from emulator.cloud.resource import CloudConfig
 from emulator.container.process import ContainerProcess
 from emulator.container.runtime import package_version
-from emulator.launcher.docker_launcher import DockerContainer, docker_client
+from emulator.launcher.docker_launcher import DockerContainer, DockerLaunchError, docker_client
 from emulator.launcher.image import SOURCE_HASH_LABEL
 from emulator.quickstart import LOCAL_KEY, SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL, publish_sample
 from emulator.web.server import BackgroundServer
@@ -196,9 +198,15 @@ def docker_launcher(image: str, cpus: float, memory: str) -> Launch:
 def image_facts(image: str) -> tuple[str, bool]:
     """The report's label of a local image (reference and id) and whether it is ours (our source-hash label)."""
     try:
-        found = docker_client().images.get(image)
-    except Exception:  # not local yet (the launcher pulls it) or no engine: the launcher says why later
-        return image, False
+        client = docker_client()
+    except DockerLaunchError:
+        return image, False  # the launcher says why when it starts the image
+    try:
+        found = client.images.get(image)
+    except docker.errors.DockerException:
+        return image, False  # not local yet: the launcher pulls it (Microsoft's) or says how to get it
+    finally:
+        client.close()
     return f"{image} ({found.short_id})", SOURCE_HASH_LABEL in (found.labels or {})
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -169,15 +171,23 @@ def container(published_cloud: PublishedCloud, tmp_path_factory: pytest.TempPath
 
 
 def _docker_unavailable() -> str | None:
-    """Why no Docker engine can be used here, or None. ``make test`` starts one where it can (as root)."""
-    try:
-        client = docker.from_env()
+    """Why no Docker engine can be used here, or None. ``make test`` starts one where it can (as root).
+
+    A refused connection leaves docker-py's socket to the garbage collector; it is collected here, with its
+    ResourceWarning ignored, so it cannot surface later as an error in whichever test runs then.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
         try:
-            client.ping()
+            client = docker.from_env()
+            try:
+                client.ping()
+            finally:
+                client.close()
+        except (docker.errors.DockerException, OSError) as exc:
+            return f"no Docker engine answers here ({exc}); scripts/ensure-docker starts one when run as root"
         finally:
-            client.close()
-    except (docker.errors.DockerException, OSError) as exc:
-        return f"no Docker engine answers here ({exc}); scripts/ensure-docker starts one when run as root"
+            gc.collect()
     return None
 
 
