@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from conformance.documents import mutated
 from fixtures.contract_schemas import (
     SCHEMA_DIR,
     ContractSchemaError,
@@ -333,21 +333,6 @@ VALID: dict[str, dict[str, Any]] = {
     "exported-project": PROJECT_FILE,
     "project-file": PROJECT_FILE,
 }
-
-DELETE = object()
-
-
-def mutated(body: dict[str, Any], path: tuple[str | int, ...], value: object = DELETE) -> dict[str, Any]:
-    """A deep copy of ``body`` with the item at ``path`` replaced by ``value``, or removed."""
-    out = copy.deepcopy(body)
-    parent: Any = out
-    for key in path[:-1]:
-        parent = parent[key]
-    if value is DELETE:
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = value
-    return out
 
 
 # (schema, broken body, JSON path of the expected violation, keyword of the expected violation)

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from jsonschema import Draft202012Validator
 
+from conformance.documents import mutated
 from conformance.openapi import OpenApiSpec
 from conformance.schema_check import RUNTIME, ContractSchemaError
 from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
@@ -181,20 +181,6 @@ ERROR: dict[str, Any] = {
 }
 ENTITY = ("tasks", "items", 0, "results", "documents", 0, "entities", 0)
 RESULTS = ("tasks", "items", 0, "results")
-_DELETE = object()
-
-
-def mutated(body: dict[str, Any], path: tuple[str | int, ...], value: Any = _DELETE) -> dict[str, Any]:
-    """A deep copy of ``body`` with the field at ``path`` set to ``value`` (or deleted)."""
-    changed = copy.deepcopy(body)
-    parent: Any = changed
-    for part in path[:-1]:
-        parent = parent[part]
-    if value is _DELETE:
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = value
-    return changed
 
 
 VALID: list[tuple[str, dict[str, Any]]] = [

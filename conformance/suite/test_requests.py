@@ -2,66 +2,44 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
 from conformance.client import JobsClient, documented_error, error_of
-from conformance.documents import INVOICE, UNKNOWN_JOB
+from conformance.documents import DELETE, ERROR_REQUESTS, INVOICE, Send, mutated
 
-Change = Callable[[dict[str, Any]], Any]
-
-
-def _drop(*path: str | int) -> Change:
-    """A change that removes the field at ``path`` from a valid job body."""
-
-    def change(body: dict[str, Any]) -> Any:
-        parent: Any = body
-        for part in path[:-1]:
-            parent = parent[part]
-        del parent[path[-1]]
-        return body
-
-    return change
-
-
-def _set(value: Any, *path: str | int) -> Change:
-    def change(body: dict[str, Any]) -> Any:
-        parent: Any = body
-        for part in path[:-1]:
-            parent = parent[part]
-        parent[path[-1]] = value
-        return body
-
-    return change
-
-
-INVALID_BODIES: dict[str, Change] = {
-    "no analysisInput": _drop("analysisInput"),
-    "no documents": _drop("analysisInput", "documents"),
-    "documents not a list": _set("text", "analysisInput", "documents"),
-    "no document id": _drop("analysisInput", "documents", 0, "id"),
-    "no document text": _drop("analysisInput", "documents", 0, "text"),
-    "no tasks": _drop("tasks"),
-    "no task kind": _drop("tasks", 0, "kind"),
-    "no projectName": _drop("tasks", 0, "parameters", "projectName"),
-    "no deploymentName": _drop("tasks", 0, "parameters", "deploymentName"),
-    "unknown stringIndexType": _set("Bytes", "tasks", 0, "parameters", "stringIndexType"),
-    "a JSON array": lambda body: [body],
-    "a JSON string": lambda body: "analysisInput",
-    "empty documents": _set([], "analysisInput", "documents"),
+PARAMETERS = ("tasks", 0, "parameters")
+INVALID_BODIES: dict[str, tuple[tuple[str | int, ...], Any]] = {
+    "no analysisInput": (("analysisInput",), DELETE),
+    "no documents": (("analysisInput", "documents"), DELETE),
+    "documents not a list": (("analysisInput", "documents"), "text"),
+    "empty documents": (("analysisInput", "documents"), []),
+    "no document id": (("analysisInput", "documents", 0, "id"), DELETE),
+    "no document text": (("analysisInput", "documents", 0, "text"), DELETE),
+    "no tasks": (("tasks",), DELETE),
+    "no task kind": (("tasks", 0, "kind"), DELETE),
+    "no projectName": ((*PARAMETERS, "projectName"), DELETE),
+    "no deploymentName": ((*PARAMETERS, "deploymentName"), DELETE),
+    "unknown stringIndexType": ((*PARAMETERS, "stringIndexType"), "Bytes"),
 }
+"""A valid job body with the value at a path changed (or removed): what each change makes wrong."""
 
 
 @pytest.mark.clause("errors/invalid-body")
-@pytest.mark.parametrize("change", INVALID_BODIES.values(), ids=INVALID_BODIES.keys())
-def test_an_invalid_job_body_is_400_with_an_error_body(jobs: JobsClient, change: Change) -> None:
-    answer = jobs.submit(change(copy.deepcopy(jobs.body(INVOICE))))
+@pytest.mark.parametrize(("path", "value"), INVALID_BODIES.values(), ids=INVALID_BODIES.keys())
+def test_an_invalid_job_body_is_400_with_an_error_body(
+    jobs: JobsClient, path: tuple[str | int, ...], value: Any
+) -> None:
+    answer = jobs.submit(mutated(jobs.body(INVOICE), path, value))
     error_of(answer, 400)
     assert "Operation-Location" not in answer.headers
+
+
+@pytest.mark.clause("errors/invalid-body")
+@pytest.mark.parametrize("body", [[], "analysisInput", 25, None], ids=["array", "string", "number", "null"])
+def test_a_body_that_is_not_an_object_is_400(jobs: JobsClient, body: Any) -> None:
+    error_of(jobs.submit(body), 400)
 
 
 @pytest.mark.clause("errors/invalid-body")
@@ -121,20 +99,9 @@ def test_prediction_needs_no_request_key(jobs: JobsClient, headers: dict[str, st
     jobs.poll(answer.headers["Operation-Location"])
 
 
-ERROR_REQUESTS: dict[str, Callable[[JobsClient], requests.Response]] = {
-    "unknown job": lambda jobs: jobs.get_job(UNKNOWN_JOB),
-    "invalid body": lambda jobs: jobs.submit({"analysisInput": {}}),
-    "missing api-version": lambda jobs: jobs.request("POST", jobs.url(), json=jobs.body(INVOICE)),
-    "26 documents": lambda jobs: jobs.submit(jobs.body(*["Invoice"] * 26)),
-    "unknown path": lambda jobs: jobs.request("GET", jobs.url("/language/no-such-thing"), params=jobs.version_query()),
-}
-
-
 @pytest.mark.clause("errors/body-shape")
 @pytest.mark.parametrize("send", ERROR_REQUESTS.values(), ids=ERROR_REQUESTS.keys())
-def test_error_answers_have_the_documented_body_and_header(
-    jobs: JobsClient, send: Callable[[JobsClient], requests.Response]
-) -> None:
+def test_error_answers_have_the_documented_body_and_header(jobs: JobsClient, send: Send) -> None:
     answer = send(jobs)
     if answer.status_code < 400:
         pytest.skip(f"answered {answer.status_code}, not an error: whether it should is another clause's matter")

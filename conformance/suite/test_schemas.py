@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from conformance.client import JOB_TIMEOUT, POLL_PAUSE, TERMINAL, JobsClient, describe
-from conformance.documents import EMOJI_INVOICE, INVOICE, UNKNOWN_JOB
+from conformance.documents import EMOJI_INVOICE, ERROR_REQUESTS, INVOICE, Send
 from conformance.openapi import OpenApiSpec
 from conformance.plugin import Options
 from conformance.schema_check import RUNTIME, Violation
@@ -114,27 +114,9 @@ def test_every_job_answer_matches_the_job_state_schema(jobs: JobsClient, scenari
     assert not found, _report("schemas/runtime/job-state.schema.json", found)
 
 
-ERROR_REQUESTS: dict[str, Callable[[JobsClient], requests.Response]] = {
-    "missing api-version": lambda jobs: jobs.request("POST", jobs.url(), json=jobs.body(INVOICE)),
-    "unknown api-version": lambda jobs: jobs.submit(jobs.body(INVOICE), "2099-01-01"),
-    "unknown job id": lambda jobs: jobs.get_job(UNKNOWN_JOB),
-    "bad body": lambda jobs: jobs.submit({"analysisInput": {}}),
-    "body not JSON": lambda jobs: jobs.request(
-        "POST",
-        jobs.url(),
-        params=jobs.version_query(),
-        data=b"{not json",
-        headers={"Content-Type": "application/json"},
-    ),
-    "26 documents": lambda jobs: jobs.submit(jobs.body(*["Invoice"] * 26)),
-}
-
-
 @pytest.mark.clause("schema/error")
 @pytest.mark.parametrize("send", ERROR_REQUESTS.values(), ids=ERROR_REQUESTS.keys())
-def test_every_error_answer_matches_the_error_schema(
-    jobs: JobsClient, send: Callable[[JobsClient], requests.Response]
-) -> None:
+def test_every_error_answer_matches_the_error_schema(jobs: JobsClient, send: Send) -> None:
     answer = send(jobs)
     if answer.status_code < 400:
         pytest.skip(f"answered {answer.status_code}, not an error: whether it should is another clause's matter")
