@@ -151,7 +151,9 @@ class Recorder:
             text = report.longreprtext.strip()
             detail = text.splitlines()[-1] if text else "failed"
         outcome: Outcome = "failed" if report.failed else "skipped" if report.skipped else "passed"
-        self.outcomes[report.nodeid].merge(outcome, detail, report.duration)
+        case = self.outcomes[report.nodeid]
+        case.merge(outcome, detail, report.duration)
+        case.observed = "; ".join(str(value) for name, value in report.user_properties if name == "observed")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

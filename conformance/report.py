@@ -32,6 +32,8 @@ class CaseOutcome:
     outcome: Outcome = "passed"
     detail: str = ""
     duration: float = 0.0
+    observed: str = ""
+    """What a passing test measured or saw (its ``observed`` property), shown beside the clause."""
 
     def merge(self, outcome: Outcome, detail: str, duration: float) -> None:
         """Fold in a phase: a failure anywhere fails the test; a skip replaces a pass."""
@@ -117,11 +119,11 @@ MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not run": "NOT 
 
 
 def _why(result: ClauseResult) -> str:
-    """The first failure (or skip reason) of a clause, on one line."""
+    """The first failure (or skip reason) of a clause, or what its passing tests observed, on one line."""
     for test in result.tests:
         if test.outcome == result.status and test.detail:
             return test.detail.splitlines()[0][:240]
-    return ""
+    return "; ".join(test.observed for test in result.tests if test.observed)[:240]
 
 
 def to_markdown(report: Report) -> str:

@@ -19,7 +19,7 @@ from emulator.cli import main
 from emulator.web.server import BackgroundServer
 from fixtures.broken_container import BROKEN_CLAUSES, create_broken_app
 
-from .conftest import RunningContainer
+from .conftest import PublishedCloud, RunningContainer, container_settings, running_container
 
 NOT_JUDGED_OVER_A_URL = frozenset({"parity/same-answers", "schema/openapi", "capacity/minimum-throughput"})
 """Without --parity-target and --openapi these skip; the 30 s throughput clause is deselected here."""
@@ -29,6 +29,7 @@ CLAUSE = '[[clause]]\nid = "{id}"\nstatement = "It MUST work."\nsource = "docs"\
 def _run_suite(tmp_path: Path, *options: str, tests: str | None = None) -> tuple[int, dict[str, object]]:
     """The suite (or one test file) in a child pytest, as `cner conform` runs it; exit status and report.json."""
     out = tmp_path / "report"
+    tmp_path.mkdir(parents=True, exist_ok=True)
     arguments = pytest_arguments(out, options, ["-q", "--deselect", "suite/test_capacity.py"])
     if tests is not None:
         arguments[0] = tests
@@ -170,3 +171,22 @@ def test_conform_takes_a_url_or_an_image_not_both() -> None:
     result = CliRunner().invoke(main, ["conform", "--target", "http://127.0.0.1:1", "--image", "x"])
     assert result.exit_code == 2
     assert "give --target URL or --image IMAGE, not both" in result.output
+
+
+def test_parity_mode_finds_nothing_between_two_of_our_containers_and_names_each_difference_of_a_broken_one(
+    container: RunningContainer, published_cloud: PublishedCloud, tmp_path: Path
+) -> None:
+    with running_container(container_settings(published_cloud, tmp_path / "second")) as second:
+        status, report = _run_suite(
+            tmp_path / "alike", f"--target={container.url}", f"--parity-target={second.url}", "-k", "parity"
+        )
+    assert status == 0, report["output"]
+    assert report["parity"] == []
+    with BackgroundServer(create_broken_app(container.url)) as broken:
+        status, report = _run_suite(
+            tmp_path / "broken", f"--target={container.url}", f"--parity-target={broken.url}", "-k", "parity"
+        )
+    assert status == 1
+    paths = {(difference["scenario"], difference["path"].rsplit("/", 1)[-1]) for difference in report["parity"]}  # type: ignore[attr-defined]
+    assert ("entities in each string index type", "offset") in paths, report["parity"]
+    assert ("invalid bodies", "status") in paths, report["parity"]

@@ -20,6 +20,7 @@ import pytest
 
 from conformance.client import JobsClient
 from conformance.documents import text_of
+from conformance.launching import observe
 from conformance.targets import Target
 
 RATE = 15.0
@@ -108,6 +109,6 @@ def test_the_target_sustains_the_documented_minimum_throughput(
         worker.join()
     achieved, line = load.summary()
     print(f"\ncapacity ({conformance_target.limits}): {line}")
-    request.node.user_properties.append(("throughput", line))
+    observe(request, line)
     assert not load.errors, f"{line}; first errors: {load.errors[:3]}"
     assert achieved >= RATE * TOLERANCE, line

@@ -9,7 +9,6 @@ target finds; ``hypothesis.target`` only steers generation towards documents whe
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +19,7 @@ from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
 from conformance.client import JobsClient, documented_error, results
-from conformance.documents import EMOJI_INVOICE, INVOICE
+from conformance.documents import EMOJI_INVOICE, INVOICE, mutated
 
 UNITS = (None, "TextElements_v8", "UnicodeCodePoint", "Utf16CodeUnit")
 """The stringIndexType values a job may name; None leaves it out (the default, TextElements_v8)."""
@@ -226,7 +225,7 @@ def _holds(value: Any, key: str | int) -> bool:
     return isinstance(value, list) and isinstance(key, int) and key < len(value)
 
 
-def _mutated(body: Any, path: Path, change: str, value: Any) -> Any:
+def _changed(body: Any, path: Path, change: str, value: Any) -> Any:
     """``body`` with the field at ``path`` dropped, replaced by ``value``, or given an extra sibling ``value``;
     unchanged where an earlier change removed or retyped ``path``."""
     *route, key = path
@@ -238,14 +237,11 @@ def _mutated(body: Any, path: Path, change: str, value: Any) -> Any:
     if not _holds(parent, key):
         return body
     if change == "drop":
-        del parent[key]
-    elif change == "replace":
-        parent[key] = value
-    elif isinstance(parent, dict):
-        parent[f"extra{len(parent)}"] = value
-    else:
-        parent.append(value)
-    return body
+        return mutated(body, path)
+    if change == "replace":
+        return mutated(body, path, value)
+    extended = {**parent, f"extra{len(parent)}": value} if isinstance(parent, dict) else [*parent, value]
+    return mutated(body, tuple(route), extended) if route else extended
 
 
 @st.composite
@@ -261,9 +257,9 @@ def _bodies(draw: st.DrawFn, jobs: JobsClient) -> Any:
     if kind == "any JSON":
         return draw(_JSON)
     changes = st.tuples(st.sampled_from(list(_paths(valid))), st.sampled_from(("drop", "replace", "extra")), _JSON)
-    body = copy.deepcopy(valid)
+    body = valid
     for path, change, value in draw(st.lists(changes, min_size=1, max_size=3)):
-        body = _mutated(body, path, change, value)
+        body = _changed(body, path, change, value)
     return body
 
 
