@@ -141,7 +141,10 @@ def error_of(answer: requests.Response, status: int | tuple[int, ...]) -> dict[s
     allowed = (status,) if isinstance(status, int) else status
     if answer.status_code not in allowed:
         raise UnexpectedAnswerError(f"expected {' or '.join(map(str, allowed))}: {describe(answer)}")
-    body = answer.json()
+    try:
+        body = answer.json()
+    except ValueError:
+        raise UnexpectedAnswerError(f"the error body is not JSON: {describe(answer)}") from None
     assert isinstance(body, dict), f"error body is not an object: {answer.text[:300]}"
     assert isinstance(body.get("error"), dict), f"error body has no error object: {answer.text[:300]}"
     return dict(body["error"])
