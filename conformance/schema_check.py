@@ -173,6 +173,20 @@ class SchemaSet:
         built: Registry[Any] = Registry().with_resources(resources)
         return built.crawl()
 
+    def check_files(self) -> None:
+        """Raise unless every file is a Draft 2020-12 schema with a description, an ``$id`` ending in its own
+        folder and file name, and ``$ref``s that all resolve: a broken file must fail in CI, not at a user's."""
+        for name, document in self._documents.items():
+            Draft202012Validator.check_schema(document)
+            where = f"{self.folder.name}/{name}{SUFFIX}"
+            if document.get("$schema") != "https://json-schema.org/draft/2020-12/schema":
+                raise ValueError(f"{where}: $schema must be Draft 2020-12")
+            if not document["$id"].endswith("/" + where) or not document.get("description"):
+                raise ValueError(f"{where}: needs an $id ending in /{where} and a description")
+            resolver = self.registry.resolver(base_uri=document["$id"])
+            for reference in _references(document):
+                resolver.lookup(reference)  # raises naming the reference that does not resolve
+
     def _document(self, name: str) -> dict[str, Any]:
         if name not in self._documents:
             raise KeyError(f"no contract schema {name!r} in {self.folder}; known: {', '.join(sorted(self._documents))}")
@@ -202,6 +216,16 @@ class SchemaSet:
         found = self.violations(name, body)
         if found:
             raise ContractSchemaError(name, found)
+
+
+def _references(node: object) -> list[str]:
+    """Every ``$ref`` value in a schema document."""
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [reference for value in node.values() for reference in _references(value)]
+    if isinstance(node, list):
+        return [reference for value in node for reference in _references(value)]
+    return []
 
 
 RUNTIME = SchemaSet(SCHEMAS_DIR / "runtime")

@@ -12,44 +12,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 
 from conformance.documents import mutated
 from fixtures.contract_schemas import (
-    SCHEMA_DIR,
     ContractSchemaError,
     is_date_time,
     is_uri,
-    registry,
     response_schema_for,
     schema,
     schema_names,
     validate,
     violations,
 )
-from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
+from fixtures.public_corpora import ABSENT_REASON, recorded_entries, recordings, shared_dir, validate_recorded_answers
 
 JOB_ID = "8ccf2ffe-e758-4d04-a44a-31512918c7e8_637858368000000000"
 ENDPOINT = "https://myresource.cognitiveservices.azure.com/language/authoring/analyze-text/projects"
 
 
-def _shared_dir() -> Path | None:
-    data = shared_data_dir()
-    return None if data is None else data.parent
-
-
-def _recordings() -> list[Path]:
-    shared = _shared_dir()
-    return [] if shared is None else sorted((shared / "recordings").glob("authoring_*.json"))
-
-
-def _entries(path: Path) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["Entries"]
-    return entries
-
-
-RECORDINGS = _recordings()
-NO_RECORDINGS = ABSENT_REASON if _shared_dir() is None else "no recordings/authoring_*.json in the shared folder"
+RECORDINGS = recordings("authoring_*.json")
+NO_RECORDINGS = ABSENT_REASON if shared_dir() is None else "no recordings/authoring_*.json in the shared folder"
 RECORDING_PARAMS = [pytest.param(path, id=path.stem) for path in RECORDINGS] or [
     pytest.param(None, id="no-recordings", marks=pytest.mark.skip(reason=NO_RECORDINGS))
 ]
@@ -69,31 +51,21 @@ JOB_SCHEMAS = {"job-state", "export-job-state", "training-job-state", "evaluatio
 
 @pytest.mark.parametrize("path", RECORDING_PARAMS)
 def test_recorded_responses_validate(path: Path) -> None:
-    used: set[str] = set()
-    for entry in _entries(path):
-        method, uri, status, body = (
-            entry["RequestMethod"],
-            entry["RequestUri"],
-            entry["StatusCode"],
-            entry["ResponseBody"],
-        )
-        name = response_schema_for(method, uri, status)
-        if body is None:
-            assert name is None, f"{method} {uri} -> {status} has no body but maps to {name}"
-            continue
-        assert name is not None, f"no schema for the recorded body of {method} {uri} -> {status}"
+
+    def both(name: str, body: Any) -> None:
         validate(name, body)
         if name in JOB_SCHEMAS:
             # The recordings are of a single-label classification project: job bodies are kind-agnostic.
             validate("job-state", body)
-        used.add(name)
+
+    used = validate_recorded_answers(path, response_schema_for, both)
     assert used == EXPECTED_SCHEMAS.get(path.stem, used)
     assert used, f"{path.name} has no JSON response body"
 
 
 @pytest.mark.parametrize("path", RECORDING_PARAMS)
 def test_recorded_operation_locations_are_absolute_job_urls(path: Path) -> None:
-    for entry in _entries(path):
+    for entry in recorded_entries(path):
         if entry["StatusCode"] != 202:
             continue
         headers = {key.lower(): value for key, value in entry["ResponseHeaders"].items()}
@@ -103,13 +75,13 @@ def test_recorded_operation_locations_are_absolute_job_urls(path: Path) -> None:
 
 
 def test_recorded_import_body_is_a_project_file_of_another_kind() -> None:
-    shared = _shared_dir()
+    shared = shared_dir()
     if shared is None:
         pytest.skip(ABSENT_REASON)
     recording = shared / "recordings" / "authoring_import_2025-05-15-preview.json"
     if not recording.is_file():
         pytest.skip(f"{recording} absent")
-    body = next(entry["RequestBody"] for entry in _entries(recording) if entry["RequestMethod"] == "POST")
+    body = next(entry["RequestBody"] for entry in recorded_entries(recording) if entry["RequestMethod"] == "POST")
     validate("exported-project", body)  # the generic ExportedProject accepts a single-label project ...
     paths = {violation.path for violation in violations("project-file", body)}
     assert paths == {"$.metadata.projectKind", "$.assets.projectKind"}  # ... the Custom NER one does not
@@ -117,13 +89,13 @@ def test_recorded_import_body_is_a_project_file_of_another_kind() -> None:
 
 def test_recorded_runtime_document_errors_have_the_shared_error_shape() -> None:
     """azure-contract.md §2.5: runtime and authoring share the error shape; the real per-document errors fit it."""
-    shared = _shared_dir()
+    shared = shared_dir()
     recording = None if shared is None else shared / "recordings" / "ta_custom_partial_error_2022-10-01-preview.json"
     if recording is None or not recording.is_file():
         pytest.skip(ABSENT_REASON)
     errors = [
         document_error["error"]
-        for entry in _entries(recording)
+        for entry in recorded_entries(recording)
         if entry["ResponseBody"]
         for task in entry["ResponseBody"].get("tasks", {}).get("items", [])
         for document_error in task["results"]["errors"]
@@ -572,27 +544,6 @@ def test_contract_example_validates(name: str, body: dict[str, Any]) -> None:
 
 
 # The schema files and the loader -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("path", sorted(SCHEMA_DIR.glob("*.schema.json")), ids=lambda path: path.name)
-def test_schema_file_is_a_well_formed_draft_2020_12_schema(path: Path) -> None:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(document)
-    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert document["$id"].endswith("/" + path.name)
-    assert document["description"]
-    resolver = registry().resolver(base_uri=document["$id"])
-    for reference in _refs(document):
-        resolver.lookup(reference)  # raises if a $ref does not resolve
-
-
-def _refs(node: object) -> list[str]:
-    if isinstance(node, dict):
-        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return own + [ref for value in node.values() for ref in _refs(value)]
-    if isinstance(node, list):
-        return [ref for value in node for ref in _refs(value)]
-    return []
 
 
 def test_schema_lookup() -> None:

@@ -14,42 +14,27 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from jsonschema import Draft202012Validator
+from referencing.exceptions import Unresolvable
 
 from conformance.documents import mutated
 from conformance.openapi import OpenApiSpec
-from conformance.schema_check import RUNTIME, ContractSchemaError
-from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
+from conformance.schema_check import AUTHORING, RUNTIME, ContractSchemaError, SchemaSet
+from fixtures.public_corpora import ABSENT_REASON, recorded_entries, recordings, shared_dir, validate_recorded_answers
 
 JOB_ID = "1aee3b01-4de2-43a3-a90d-af1a34a3e03b"
 SPEC_VERSIONS = ("2022-05-01", "2023-04-01", "2023-04-15-preview", "2025-11-01")
 
 
-def _shared_dir() -> Path | None:
-    data = shared_data_dir()
-    return None if data is None else data.parent
-
-
-def _recordings() -> list[Path]:
-    shared = _shared_dir()
-    return [] if shared is None else sorted((shared / "recordings").glob("ta_*.json"))
-
-
-def _entries(path: Path) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["Entries"]
-    return entries
-
-
 def _saved_spec(version: str) -> Path:
-    shared = _shared_dir()
+    shared = shared_dir()
     saved = None if shared is None else shared / "specs" / "azure-language" / version / "analyzetext.json"
     if saved is None or not saved.is_file():
         pytest.skip(f"no saved analyzetext.json of {version}: {ABSENT_REASON}")
     return saved
 
 
-NO_RECORDINGS = ABSENT_REASON if _shared_dir() is None else "no recordings/ta_*.json in the shared folder"
-RECORDING_PARAMS = [pytest.param(path, id=path.stem) for path in _recordings()] or [
+NO_RECORDINGS = ABSENT_REASON if shared_dir() is None else "no recordings/ta_*.json in the shared folder"
+RECORDING_PARAMS = [pytest.param(path, id=path.stem) for path in recordings("ta_*.json")] or [
     pytest.param(None, id="no-recordings", marks=pytest.mark.skip(reason=NO_RECORDINGS))
 ]
 
@@ -70,21 +55,7 @@ def runtime_schema_for(method: str, url: str, status: int) -> str | None:
 
 @pytest.mark.parametrize("path", RECORDING_PARAMS)
 def test_recorded_runtime_responses_validate(path: Path) -> None:
-    used = set()
-    for entry in _entries(path):
-        method, uri, status, body = (
-            entry["RequestMethod"],
-            entry["RequestUri"],
-            entry["StatusCode"],
-            entry["ResponseBody"],
-        )
-        name = runtime_schema_for(method, uri, status)
-        if body is None:
-            assert name is None, f"{method} {uri} -> {status} has no body but maps to {name}"
-            continue
-        assert name is not None, f"no schema for the recorded body of {method} {uri} -> {status}"
-        RUNTIME.validate(name, body)
-        used.add(name)
+    used = validate_recorded_answers(path, runtime_schema_for, RUNTIME.validate)
     assert "job-state" in used, f"{path.name} has no job answer"
 
 
@@ -302,25 +273,23 @@ def test_every_violation_is_listed_with_its_path() -> None:
     ]
 
 
-@pytest.mark.parametrize("path", sorted(RUNTIME.folder.glob("*.schema.json")), ids=lambda path: path.name)
-def test_schema_file_is_a_well_formed_draft_2020_12_schema(path: Path) -> None:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    Draft202012Validator.check_schema(document)
-    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert document["$id"].endswith("/runtime/" + path.name)
-    assert document["description"]
-    resolver = RUNTIME.registry.resolver(base_uri=document["$id"])
-    for reference in _refs(document):
-        resolver.lookup(reference)  # raises if a $ref does not resolve
+@pytest.mark.parametrize("schemas", [RUNTIME, AUTHORING], ids=["runtime", "authoring"])
+def test_schema_files_are_well_formed_draft_2020_12_schemas(schemas: SchemaSet) -> None:
+    schemas.check_files()
 
 
-def _refs(node: object) -> list[str]:
-    if isinstance(node, dict):
-        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return own + [ref for value in node.values() for ref in _refs(value)]
-    if isinstance(node, list):
-        return [ref for value in node for ref in _refs(value)]
-    return []
+def test_a_schema_whose_ref_does_not_resolve_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "runtime"
+    folder.mkdir()
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://x.invalid/runtime/job-state.schema.json",
+        "description": "a job",
+        "$ref": "common.schema.json#/$defs/missing",
+    }
+    (folder / "job-state.schema.json").write_text(json.dumps(document))
+    with pytest.raises(Unresolvable, match=r"common\.schema\.json"):
+        SchemaSet(folder).check_files()
 
 
 # 3. The official OpenAPI definitions -------------------------------------------------------------------------------
@@ -354,12 +323,12 @@ def test_the_real_service_breaks_the_official_definition_only_by_its_job_level_s
     """Why job-state.schema.json accepts ``lastUpdateDateTime`` at job level: the recorded real answer lacks the
     spec's required ``lastUpdatedDateTime`` and is otherwise valid."""
     spec = OpenApiSpec.load(_saved_spec(version))
-    shared = _shared_dir()
+    shared = shared_dir()
     assert shared is not None
     recording = shared / "recordings" / "ta_recognize_custom_entities_2022-10-01-preview.json"
     if not recording.is_file():
         pytest.skip(f"{recording} absent")
-    job = next(entry["ResponseBody"] for entry in _entries(recording) if entry["RequestMethod"] == "GET")
+    job = next(entry["ResponseBody"] for entry in recorded_entries(recording) if entry["RequestMethod"] == "GET")
     assert [str(violation) for violation in spec.violations(job)] == [
         "$: 'lastUpdatedDateTime' is a required property [required]"
     ]
