@@ -18,55 +18,25 @@ Fixtures (override by redefining them with the same scope): ``conformance_target
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from conformance.catalog import Clause, load_catalog
-from conformance.client import JobsClient
+from conformance.options import Options
 from conformance.report import CaseOutcome, Outcome, ParityDifference, build_report, write_report
-from conformance.targets import (
-    READY_TIMEOUT,
-    EmbeddedCloud,
-    Kind,
-    Target,
-    docker_launcher,
-    embedded_cloud,
-    image_facts,
-    pinned_cpu,
-    process_label,
-    process_launcher,
-)
-from emulator.quickstart import SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL
-from fixtures.sample_project import PROJECT_NAME
+
+if TYPE_CHECKING:
+    from conformance.client import JobsClient
+    from conformance.targets import Target
 
 SUITE_DIR = Path(__file__).with_name("suite")
 MICROSOFT_METER = (
     "needs our container against our emulated meter; Microsoft's container may not be pointed at a fake meter"
 )
-
-
-@dataclass(frozen=True)
-class Options:
-    """The conformance options as given (or from the environment)."""
-
-    target: str | None
-    image: str | None
-    billing: str | None
-    api_key: str | None
-    project: str
-    deployment: str
-    exported_model: str
-    cpus: float
-    memory: str
-    openapi: tuple[Path, ...]
-    parity_target: str | None
-    parity_ignore: tuple[str, ...]
-    report: Path | None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,9 +45,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--image", metavar="IMAGE", help="an image to start with docker-py and judge [CNER_IMAGE]")
     group.addoption("--billing", metavar="URL", help="Billing endpoint for --image (default: embedded emulator)")
     group.addoption("--api-key", metavar="KEY", help="ApiKey for --image with --billing [CNER_API_KEY]")
-    group.addoption("--project", default=PROJECT_NAME, help="projectName the target serves (default: %(default)s)")
-    group.addoption("--deployment", default=SAMPLE_DEPLOYMENT, help="deploymentName in requests (%(default)s)")
-    group.addoption("--exported-model", default=SAMPLE_MODEL_LABEL, help="exportedModelName (%(default)s)")
+    group.addoption("--project", help="projectName the target serves (default: our sample's)")
+    group.addoption("--deployment", help="deploymentName requests name (default: production)")
+    group.addoption("--exported-model", help="exportedModelName an --image downloads (default: our sample's)")
     group.addoption("--cpus", type=float, default=1.0, help="--image CPU limit (default: %(default)s)")
     group.addoption("--memory", default="4g", help="--image memory limit (default: %(default)s)")
     group.addoption(
@@ -214,54 +184,18 @@ def conformance_target(
     conformance_options: Options, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[Target]:
     """The container under test, started for the session unless ``--target`` names a running one."""
-    options = conformance_options
-    with contextlib.ExitStack() as stack:
-        if options.target:
-            target = Target(
-                options.target.rstrip("/"), options.project, options.deployment, "url", options.target, False
-            )
-        else:
-            target = stack.enter_context(_started_target(options, tmp_path_factory))
+    from conformance.targets import opened_target  # the product (cloud, launchers) only once a suite runs
+
+    with opened_target(conformance_options, tmp_path_factory.mktemp) as target:
         recorder(pytestconfig).target = target
         yield target
-
-
-@contextlib.contextmanager
-def _started_target(options: Options, tmp: pytest.TempPathFactory) -> Iterator[Target]:
-    cloud: EmbeddedCloud | None = None
-    with contextlib.ExitStack() as stack:
-        if options.billing and options.api_key:
-            settings = [
-                "Eula=accept",
-                f"Billing={options.billing}",
-                f"ApiKey={options.api_key}",
-                f"projectName={options.project}",
-                f"exportedModelName={options.exported_model}",
-            ]
-        else:
-            cloud = stack.enter_context(embedded_cloud(tmp.mktemp("cloud"), lambda _: None))
-            settings = cloud.settings()
-        if options.image:
-            label, ours = image_facts(options.image)
-            launch = docker_launcher(options.image, options.cpus, options.memory)
-            kind: Kind = "docker"
-            limits = f"--cpus {options.cpus:g} --memory {options.memory}"
-        else:
-            cpu = pinned_cpu()
-            label, ours, launch = process_label(), True, process_launcher(cpu)
-            kind = "process"
-            limits = "pinned to 1 core, no memory limit" if cpu is not None else "none"
-        container = launch(settings, tmp.mktemp("target"))
-        stack.callback(container.stop)
-        url = container.wait_ready(READY_TIMEOUT)
-        project = cloud.project if cloud else options.project
-        deployment = cloud.deployment if cloud else options.deployment
-        yield Target(url, project, deployment, kind, label, ours, cloud, settings, launch, limits)
 
 
 @pytest.fixture(scope="session")
 def jobs(conformance_target: Target) -> Iterator[JobsClient]:
     """The prediction API of the target."""
+    from conformance.client import JobsClient
+
     client = JobsClient(conformance_target.url, conformance_target.project, conformance_target.deployment)
     yield client
     client.close()

@@ -30,6 +30,7 @@ from typing import Any, Literal, Protocol
 
 import docker.errors
 
+from conformance.options import Options
 from emulator.cloud.app import close_app, create_app
 from emulator.cloud.client import AuthoringClient
 from emulator.cloud.resource import CloudConfig
@@ -218,3 +219,44 @@ def pinned_cpu() -> int | None:
     """The last CPU this process may use: the process target's one core, leaving the others to the suite."""
     allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     return allowed[-1] if len(allowed) > 1 else None
+
+
+@contextlib.contextmanager
+def opened_target(options: Options, mkdtemp: Callable[[str], Path]) -> Iterator[Target]:
+    """The target the options name: a running container (``--target``), else one started here (``--image``, or
+    our container as a process) against ``--billing`` or an embedded emulated cloud; stopped at the end.
+    ``mkdtemp(name)`` gives fresh working folders (pytest's ``tmp_path_factory.mktemp``)."""
+    project = options.project or PROJECT_NAME
+    deployment = options.deployment or SAMPLE_DEPLOYMENT
+    if options.target:
+        yield Target(options.target.rstrip("/"), project, deployment, "url", options.target, False)
+        return
+    cloud: EmbeddedCloud | None = None
+    with contextlib.ExitStack() as stack:
+        if options.billing and options.api_key:
+            settings = [
+                "Eula=accept",
+                f"Billing={options.billing}",
+                f"ApiKey={options.api_key}",
+                f"projectName={project}",
+                f"exportedModelName={options.exported_model or SAMPLE_MODEL_LABEL}",
+            ]
+        else:
+            cloud = stack.enter_context(embedded_cloud(mkdtemp("cloud"), lambda _: None))
+            settings = cloud.settings()
+        if options.image:
+            label, ours = image_facts(options.image)
+            launch = docker_launcher(options.image, options.cpus, options.memory)
+            kind: Kind = "docker"
+            limits = f"--cpus {options.cpus:g} --memory {options.memory}"
+        else:
+            cpu = pinned_cpu()
+            label, ours, launch = process_label(), True, process_launcher(cpu)
+            kind = "process"
+            limits = "pinned to 1 core, no memory limit" if cpu is not None else "none"
+        container = launch(settings, mkdtemp("target"))
+        stack.callback(container.stop)
+        url = container.wait_ready(READY_TIMEOUT)
+        if cloud is not None:
+            project, deployment = cloud.project, cloud.deployment
+        yield Target(url, project, deployment, kind, label, ours, cloud, settings, launch, limits)

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.client import JobsClient
+from conformance.options import Options
 from conformance.parity import SCENARIOS, Scenario, compare
-from conformance.plugin import Options, recorder
+from conformance.plugin import recorder
 from conformance.report import ParityDifference
 from conformance.targets import Target
 

@@ -18,7 +18,7 @@ import requests
 from conformance.client import JOB_TIMEOUT, POLL_PAUSE, TERMINAL, JobsClient, describe
 from conformance.documents import EMOJI_INVOICE, ERROR_REQUESTS, INVOICE, Send, error_answer
 from conformance.openapi import OpenApiSpec
-from conformance.plugin import Options
+from conformance.options import Options
 from conformance.schema_check import RUNTIME, Violation
 
 LONG_INVOICE = " ".join([INVOICE] * (4900 // (len(INVOICE) + 1)))
