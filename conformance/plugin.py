@@ -18,6 +18,7 @@ Fixtures (override by redefining them with the same scope): ``conformance_target
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,7 +129,7 @@ class Recorder:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         folder = _options(self.config).report
-        if folder is None or not self.outcomes:
+        if folder is None or all(case.outcome is None for case in self.outcomes.values()):
             return
         target = self.target
         report = build_report(
@@ -184,9 +185,13 @@ def conformance_target(
     conformance_options: Options, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[Target]:
     """The container under test, started for the session unless ``--target`` names a running one."""
-    from conformance.targets import opened_target  # the product (cloud, launchers) only once a suite runs
+    from conformance.targets import TargetUnavailableError, opened_target  # the product only once a suite runs
 
-    with opened_target(conformance_options, tmp_path_factory.mktemp) as target:
+    with contextlib.ExitStack() as stack:
+        try:
+            target = stack.enter_context(opened_target(conformance_options, tmp_path_factory.mktemp))
+        except TargetUnavailableError as exc:
+            pytest.exit(f"no target to judge: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
         recorder(pytestconfig).target = target
         yield target
 

@@ -29,7 +29,8 @@ class CaseOutcome:
 
     nodeid: str
     clauses: tuple[str, ...]
-    outcome: Outcome = "passed"
+    outcome: Outcome | None = None
+    """None until a phase of the test reported (a run that stops early leaves tests without one)."""
     detail: str = ""
     duration: float = 0.0
     observed: str = ""
@@ -38,7 +39,7 @@ class CaseOutcome:
     def merge(self, outcome: Outcome, detail: str, duration: float) -> None:
         """Fold in a phase: a failure anywhere fails the test; a skip replaces a pass."""
         self.duration += duration
-        if outcome == "failed" or (outcome == "skipped" and self.outcome == "passed"):
+        if self.outcome is None or outcome == "failed" or (outcome == "skipped" and self.outcome == "passed"):
             self.outcome = outcome
             self.detail = detail
 
@@ -102,7 +103,7 @@ def build_report(
 ) -> Report:
     """Fold test outcomes into one result per clause of ``catalog``; ``cited`` holds the clause ids any
     collected test cites (selected or not)."""
-    ran = list(outcomes)
+    ran = [test for test in outcomes if test.outcome is not None]
     results = []
     for clause in catalog.values():
         tests = [test for test in ran if clause.id in test.clauses]

@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import socket
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -34,13 +35,19 @@ from conformance.options import Options
 from emulator.cloud.app import close_app, create_app
 from emulator.cloud.client import AuthoringClient
 from emulator.cloud.resource import CloudConfig
-from emulator.container.process import ContainerProcess
+from emulator.container.process import ContainerProcess, ContainerStartError
 from emulator.container.runtime import package_version
 from emulator.launcher.docker_launcher import DockerContainer, DockerLaunchError, docker_client
 from emulator.launcher.image import SOURCE_HASH_LABEL
 from emulator.quickstart import LOCAL_KEY, SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL, publish_sample
 from emulator.web.server import BackgroundServer
 from fixtures.sample_project import PROJECT_NAME, write_project
+
+
+class TargetUnavailableError(RuntimeError):
+    """There is nothing to judge: nothing answers at the URL, or the target could not be started (the message
+    says why, with the container's last log lines). The run stops: every clause would fail for the same reason."""
+
 
 SECOND_KEY = "conformance-second-key"
 READY_TIMEOUT = 180.0
@@ -229,7 +236,15 @@ def opened_target(options: Options, mkdtemp: Callable[[str], Path]) -> Iterator[
     project = options.project or PROJECT_NAME
     deployment = options.deployment or SAMPLE_DEPLOYMENT
     if options.target:
-        yield Target(options.target.rstrip("/"), project, deployment, "url", options.target, False)
+        url = options.target.rstrip("/")
+        try:
+            with urllib.request.urlopen(f"{url}/", timeout=10):  # noqa: S310 - the URL the user gave
+                pass
+        except urllib.error.HTTPError:
+            pass  # it answers: what it answers is for the clauses to judge
+        except (urllib.error.URLError, OSError) as exc:
+            raise TargetUnavailableError(f"nothing answers at {url} ({exc})") from exc
+        yield Target(url, project, deployment, "url", options.target, False)
         return
     cloud: EmbeddedCloud | None = None
     with contextlib.ExitStack() as stack:
@@ -254,9 +269,12 @@ def opened_target(options: Options, mkdtemp: Callable[[str], Path]) -> Iterator[
             label, ours, launch = process_label(), True, process_launcher(cpu)
             kind = "process"
             limits = "pinned to 1 core, no memory limit" if cpu is not None else "none"
-        container = launch(settings, mkdtemp("target"))
-        stack.callback(container.stop)
-        url = container.wait_ready(READY_TIMEOUT)
+        try:
+            container = launch(settings, mkdtemp("target"))
+            stack.callback(container.stop)
+            url = container.wait_ready(READY_TIMEOUT)
+        except (ContainerStartError, DockerLaunchError) as exc:
+            raise TargetUnavailableError(str(exc)) from exc
         if cloud is not None:
             project, deployment = cloud.project, cloud.deployment
         yield Target(url, project, deployment, kind, label, ours, cloud, settings, launch, limits)

@@ -338,7 +338,8 @@ def conform(out: Path, openapi: tuple[str, ...], pytest_args: tuple[str, ...], *
         f"--{names.get(name, name).replace('_', '-')}={value}" for name, value in options.items() if value is not None
     ] + [f"--openapi={path}" for path in openapi]
     status = run_suite(out, flags, pytest_args)
-    click.echo(f"report: {out / 'report.md'} (also report.html, report.json, junit.xml)", err=True)
+    if (out / "report.md").is_file():
+        click.echo(f"report: {out / 'report.md'} (also report.html, report.json, junit.xml)", err=True)
     sys.exit(status)
 
 

@@ -82,6 +82,7 @@ def test_a_clause_fails_if_any_test_fails_and_passes_only_with_a_pass() -> None:
 
 def test_a_failure_in_teardown_fails_a_passed_test_and_a_skip_does_not_hide_it() -> None:
     test = CaseOutcome("t", ("a/b",))
+    assert test.outcome is None
     test.merge("passed", "", 0.1)
     test.merge("failed", "AssertionError: boom", 0.2)
     test.merge("skipped", "later", 0.0)
@@ -90,7 +91,11 @@ def test_a_failure_in_teardown_fails_a_passed_test_and_a_skip_does_not_hide_it()
 
 def test_the_report_lists_every_clause_uncited_ones_and_tests_citing_none(tmp_path: Path) -> None:
     catalog = parse_catalog(CLAUSE.format(id="jobs/a") + CLAUSE.format(id="jobs/b") + CLAUSE.format(id="jobs/c"))
-    outcomes = [CaseOutcome("suite/t.py::x", ("jobs/a",), "failed", "AssertionError: 202 != 400"), CaseOutcome("y", ())]
+    outcomes = [
+        CaseOutcome("suite/t.py::x", ("jobs/a",), "failed", "AssertionError: 202 != 400"),
+        CaseOutcome("suite/t.py::never-ran", ("jobs/b",)),
+        CaseOutcome("y", (), "passed"),
+    ]
     report = build_report(catalog, outcomes, {"jobs/a", "jobs/b"}, target="T", kind="url", limits="none")
     assert [(r.id, r.status) for r in report.clauses] == [
         ("jobs/a", "failed"),
@@ -190,3 +195,16 @@ def test_parity_mode_finds_nothing_between_two_of_our_containers_and_names_each_
     paths = {(difference["scenario"], difference["path"].rsplit("/", 1)[-1]) for difference in report["parity"]}  # type: ignore[attr-defined]
     assert ("entities in each string index type", "offset") in paths, report["parity"]
     assert ("invalid bodies", "status") in paths, report["parity"]
+
+
+def test_conform_stops_at_once_naming_a_target_that_does_not_answer(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator", "conform", "--target", "http://127.0.0.1:1", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 4, done.stdout[-2000:]
+    assert "no target to judge: nothing answers at http://127.0.0.1:1" in done.stdout
+    assert not (tmp_path / "report.md").exists(), "no clause was judged: no report claims one"
