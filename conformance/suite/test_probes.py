@@ -1,4 +1,4 @@
-"""Probes: the documented /, /ready, /status and /swagger of a serving container."""
+"""Probes: the documented /, /ready, /status and /swagger of a serving container (azure-contract §3.3)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,15 @@ import pytest
 from conformance.client import JobsClient
 
 
-@pytest.mark.clause("probes/home")
-def test_home_page_answers(jobs: JobsClient) -> None:
-    answer = jobs.request("GET", jobs.url("/"))
-    assert answer.status_code == 200, answer.text[:200]
-
-
-@pytest.mark.clause("probes/ready")
-def test_ready_answers_200_while_serving(jobs: JobsClient) -> None:
-    answer = jobs.request("GET", jobs.url("/ready"))
-    assert answer.status_code == 200, answer.text[:200]
-
-
-@pytest.mark.clause("probes/status")
-def test_status_answers_200_with_a_valid_key(jobs: JobsClient) -> None:
-    answer = jobs.request("GET", jobs.url("/status"))
-    assert answer.status_code == 200, answer.text[:200]
-
-
-@pytest.mark.clause("probes/swagger")
-def test_swagger_answers(jobs: JobsClient) -> None:
-    answer = jobs.request("GET", jobs.url("/swagger"))
-    assert answer.status_code == 200, answer.text[:200]
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("/", marks=pytest.mark.clause("probes/home"), id="home"),
+        pytest.param("/ready", marks=pytest.mark.clause("probes/ready"), id="ready"),
+        pytest.param("/status", marks=pytest.mark.clause("probes/status"), id="status"),
+        pytest.param("/swagger", marks=pytest.mark.clause("probes/swagger"), id="swagger"),
+    ],
+)
+def test_a_serving_container_answers_its_probe_with_200(jobs: JobsClient, path: str) -> None:
+    answer = jobs.request("GET", jobs.url(path))
+    assert answer.status_code == 200, f"GET {path} -> {answer.status_code}: {answer.text[:200]}"
