@@ -9,6 +9,7 @@ clause instead of the run (``TargetTimeoutError``).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -79,8 +80,9 @@ class JobsClient:
         """POST ``{jobId}:cancel`` (raw)."""
         return self.request("POST", self.url(f"{JOBS_PATH}/{job_id}:cancel"), params=self.version_query())
 
-    def version_query(self) -> dict[str, str]:
-        return {"api-version": self.version}
+    def version_query(self, version: str | None = None) -> dict[str, str]:
+        """The ``api-version`` query of ``version``, or of the client's own."""
+        return {"api-version": version or self.version}
 
     # Raw calls -------------------------------------------------------------------------------------------------
 
@@ -94,8 +96,7 @@ class JobsClient:
 
     def submit(self, body: Any, version: str | None = None, **kwargs: Any) -> requests.Response:
         """POST the job ``body`` (any JSON value) with ``api-version`` (``version``, or the client's)."""
-        params = {"api-version": version or self.version}
-        return self.request("POST", self.url(), params=params, json=body, **kwargs)
+        return self.request("POST", self.url(), params=self.version_query(version), json=body, **kwargs)
 
     def accepted(self, body: Any, version: str | None = None) -> str:
         """Submit and return the Operation-Location; anything but 202 is an UnexpectedAnswerError."""
@@ -107,19 +108,31 @@ class JobsClient:
             raise UnexpectedAnswerError(f"202 without Operation-Location: {describe(answer)}")
         return location
 
-    def poll(self, location: str, params: dict[str, str] | None = None, timeout: float = JOB_TIMEOUT) -> dict[str, Any]:
-        """GET ``location`` (with extra query ``params``) until the job is terminal; every answer must be 200."""
+    def states(
+        self, location: str, params: dict[str, str] | None = None, timeout: float = JOB_TIMEOUT
+    ) -> Iterator[Any]:
+        """Every answer of GET ``location`` (with extra query ``params``), in order, until the job is terminal
+        (the terminal one last); every answer must be 200 with a JSON body."""
         deadline = time.monotonic() + timeout
         while True:
             answer = self.request("GET", location, params=params)
             if answer.status_code != 200:
                 raise UnexpectedAnswerError(f"polling a job: {describe(answer)}")
-            job: dict[str, Any] = answer.json()
-            if job.get("status") in TERMINAL:
-                return job
+            job = json_of(answer)
+            yield job
+            status = job.get("status") if isinstance(job, dict) else None
+            if status in TERMINAL:
+                return
             if time.monotonic() > deadline:
-                raise TargetTimeoutError(f"job at {location} still {job.get('status')!r} after {timeout:g} s")
+                raise TargetTimeoutError(f"job at {location} still {status!r} after {timeout:g} s")
             time.sleep(POLL_PAUSE)
+
+    def poll(self, location: str, params: dict[str, str] | None = None, timeout: float = JOB_TIMEOUT) -> dict[str, Any]:
+        """The job's terminal state (``states``' last answer); an answer that is not a JSON object fails."""
+        for job in self.states(location, params, timeout):
+            if not isinstance(job, dict):
+                raise UnexpectedAnswerError(f"a job answer is not a JSON object: {str(job)[:300]}")
+        return dict(job)
 
     def run(self, body: Any, version: str | None = None, **params: str) -> dict[str, Any]:
         """Submit ``body`` and poll it to its end; the final job state."""
@@ -127,6 +140,14 @@ class JobsClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def json_of(answer: requests.Response) -> Any:
+    """The answer's JSON body; a body that is not JSON is an UnexpectedAnswerError showing it."""
+    try:
+        return answer.json()
+    except ValueError:
+        raise UnexpectedAnswerError(f"the answer is not JSON: {describe(answer)}") from None
 
 
 def results(job: dict[str, Any]) -> dict[str, Any]:
@@ -141,10 +162,7 @@ def error_of(answer: requests.Response, status: int | tuple[int, ...]) -> dict[s
     allowed = (status,) if isinstance(status, int) else status
     if answer.status_code not in allowed:
         raise UnexpectedAnswerError(f"expected {' or '.join(map(str, allowed))}: {describe(answer)}")
-    try:
-        body = answer.json()
-    except ValueError:
-        raise UnexpectedAnswerError(f"the error body is not JSON: {describe(answer)}") from None
+    body = json_of(answer)
     assert isinstance(body, dict), f"error body is not an object: {answer.text[:300]}"
     assert isinstance(body.get("error"), dict), f"error body has no error object: {answer.text[:300]}"
     return dict(body["error"])

@@ -20,6 +20,8 @@ INVOICE = (
     "Total due: 1,250.00 EUR by 2 April 2024. Contact: Ana Lopez."
 )
 EMOJI_INVOICE = "🧾 Invoice INV-2023-0042 👍🏽 from Fabrikam GmbH 🇩🇪, Berlin; total 980.50 USD due 1 May 2023 ✅."
+UNSUPPORTED_LANGUAGE = "tlh"
+"""A language code no Custom NER project serves (Klingon): its document is answered with an error, not processed."""
 UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
 """A well-formed job id no container issued (version-4 UUID layout, all zeros)."""
 

@@ -37,6 +37,7 @@ from emulator.cloud.client import AuthoringClient
 from emulator.cloud.resource import CloudConfig
 from emulator.container.process import ContainerProcess, ContainerStartError
 from emulator.container.runtime import package_version
+from emulator.container.settings import required_settings
 from emulator.launcher.docker_launcher import DockerContainer, DockerLaunchError, docker_client
 from emulator.launcher.image import SOURCE_HASH_LABEL
 from emulator.quickstart import LOCAL_KEY, SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL, publish_sample
@@ -123,13 +124,7 @@ class EmbeddedCloud:
 
     def settings(self) -> list[str]:
         """Microsoft's required ``Key=value`` settings for a container of the published sample."""
-        return [
-            "Eula=accept",
-            f"Billing={self.url}",
-            f"ApiKey={self.key}",
-            f"projectName={self.project}",
-            f"exportedModelName={self.exported_model}",
-        ]
+        return required_settings(self.url, self.key, self.project, self.exported_model)
 
 
 @contextlib.contextmanager
@@ -249,13 +244,8 @@ def opened_target(options: Options, mkdtemp: Callable[[str], Path]) -> Iterator[
     cloud: EmbeddedCloud | None = None
     with contextlib.ExitStack() as stack:
         if options.billing and options.api_key:
-            settings = [
-                "Eula=accept",
-                f"Billing={options.billing}",
-                f"ApiKey={options.api_key}",
-                f"projectName={project}",
-                f"exportedModelName={options.exported_model or SAMPLE_MODEL_LABEL}",
-            ]
+            exported_model = options.exported_model or SAMPLE_MODEL_LABEL
+            settings = required_settings(options.billing, options.api_key, project, exported_model)
         else:
             cloud = stack.enter_context(embedded_cloud(mkdtemp("cloud"), lambda _: None))
             settings = cloud.settings()

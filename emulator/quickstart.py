@@ -21,6 +21,7 @@ from emulator.cloud.app import close_app, create_app
 from emulator.cloud.client import AuthoringClient, CloudError
 from emulator.cloud.resource import CloudConfig
 from emulator.container.process import ContainerProcess
+from emulator.container.settings import required_settings
 from emulator.launcher.docker_launcher import DockerContainer
 from emulator.web.server import BackgroundServer
 from fixtures.sample_project import DEFAULT_SEED, PROJECT_NAME, build_project, write_project
@@ -105,13 +106,7 @@ def ensure_published(client: AuthoringClient, workdir: Path, say: Say) -> None:
 def container_settings(cloud_url: str, output: Path | None) -> list[str]:
     """Microsoft's ``Key=value`` settings for a container of the sample against ``cloud_url``; ``output`` is the
     output folder of a process (an image has its ``/output`` mount)."""
-    settings = [
-        "Eula=accept",
-        f"Billing={cloud_url}",
-        f"ApiKey={LOCAL_KEY}",
-        f"projectName={PROJECT_NAME}",
-        f"exportedModelName={SAMPLE_MODEL_LABEL}",
-    ]
+    settings = required_settings(cloud_url, LOCAL_KEY, PROJECT_NAME, SAMPLE_MODEL_LABEL)
     return settings if output is None else [*settings, f"Mounts:Output={output}"]
 
 

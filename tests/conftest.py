@@ -22,7 +22,7 @@ from emulator.cloud.client import AuthoringClient
 from emulator.cloud.resource import CloudConfig
 from emulator.container.app import create_container_app
 from emulator.container.runtime import ContainerRuntime
-from emulator.container.settings import Settings, read_settings
+from emulator.container.settings import Settings, read_settings, required_settings
 from emulator.launcher.image import build_image, repo_root
 from emulator.ner import Model, Project, train_project
 from emulator.quickstart import SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL, publish_sample
@@ -129,11 +129,7 @@ def container_settings(cloud: PublishedCloud, root: Path, *extra: str) -> Settin
     """The settings of a container of ``cloud``'s sample, model and output folders under ``root``."""
     return read_settings(
         [
-            "Eula=accept",
-            f"Billing={cloud.url}",
-            f"ApiKey={cloud.key}",
-            f"projectName={cloud.project}",
-            f"exportedModelName={cloud.exported_model}",
+            *required_settings(cloud.url, cloud.key, cloud.project, cloud.exported_model),
             f"Mounts:Output={root / 'output'}",
             *extra,
         ],

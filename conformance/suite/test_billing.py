@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from conformance.client import JobsClient, error_of
-from conformance.documents import INVOICE, text_of
+from conformance.documents import INVOICE, UNSUPPORTED_LANGUAGE, text_of
 from conformance.launching import changed, launched, observe
 from conformance.targets import READY_TIMEOUT, SECOND_KEY, EmbeddedCloud, Launched, Target
 
@@ -36,8 +36,6 @@ SECOND_SLOT = "key2"
 """The ledger's name of ``SECOND_KEY`` (docs/billing-protocol.md: slots, never values)."""
 METERING = "/metering/*"
 ERRORS = tuple(range(400, 600))
-UNSUPPORTED_LANGUAGE = "tlh"
-"""A language code no sample model serves: its document is answered with an error, not processed."""
 
 
 @dataclass

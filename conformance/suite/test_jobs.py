@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conformance.client import STATES, TERMINAL, JobsClient, error_of, results
-from conformance.documents import INVOICE, UNKNOWN_JOB
+from conformance.documents import INVOICE, UNKNOWN_JOB, UNSUPPORTED_LANGUAGE
 
 GA_VERSIONS = ("2022-05-01", "2023-04-01")
 
@@ -85,7 +85,7 @@ def test_every_poll_answers_a_known_state_and_a_usable_retry_after(jobs: JobsCli
 @pytest.mark.clause("jobs/one-answer-per-document", "jobs/document-errors")
 def test_a_bad_document_is_a_document_error_and_the_others_are_answered(jobs: JobsClient) -> None:
     body = jobs.body(INVOICE, "", INVOICE)
-    body["analysisInput"]["documents"].append({"id": "x", "text": INVOICE, "language": "tlh"})
+    body["analysisInput"]["documents"].append({"id": "x", "text": INVOICE, "language": UNSUPPORTED_LANGUAGE})
     job = jobs.run(body)
     assert job["status"] in ("succeeded", "partiallyCompleted"), job
     found = results(job)

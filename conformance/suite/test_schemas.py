@@ -8,15 +8,13 @@ answer with its JSON path, not just the first.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
 
-from conformance.client import JOB_TIMEOUT, POLL_PAUSE, TERMINAL, JobsClient, describe
-from conformance.documents import EMOJI_INVOICE, ERROR_REQUESTS, INVOICE, Send, error_answer
+from conformance.client import JobsClient, describe, json_of
+from conformance.documents import EMOJI_INVOICE, ERROR_REQUESTS, INVOICE, UNSUPPORTED_LANGUAGE, Send, error_answer
 from conformance.openapi import OpenApiSpec
 from conformance.options import Options
 from conformance.schema_check import RUNTIME, Violation
@@ -31,27 +29,12 @@ Scenario = Callable[[JobsClient, str | None], Observed]
 """Sends one job at an api-version (None: the client's) and returns the answers seen."""
 
 
-def _body(answer: requests.Response) -> Any:
-    try:
-        return answer.json()
-    except ValueError as exc:
-        raise AssertionError(f"the answer is not JSON: {describe(answer)}") from exc
-
-
 def _polled(jobs: JobsClient, location: str, label: str, params: dict[str, str] | None = None) -> Observed:
     """Every answer of GET ``location`` until the job is terminal (``jobs.poll`` keeps only the last)."""
-    observed: Observed = []
-    deadline = time.monotonic() + JOB_TIMEOUT
-    while True:
-        answer = jobs.request("GET", location, params=params)
-        assert answer.status_code == 200, f"polling a job: {describe(answer)}"
-        job = _body(answer)
-        status = job.get("status") if isinstance(job, dict) else None
-        observed.append((f"{label}, poll {len(observed) + 1} ({status})", job))
-        if status in TERMINAL:
-            return observed
-        assert time.monotonic() < deadline, f"job at {location} still {status!r} after {JOB_TIMEOUT:g} s"
-        time.sleep(POLL_PAUSE)
+    return [
+        (f"{label}, poll {number} ({job.get('status') if isinstance(job, dict) else None})", job)
+        for number, job in enumerate(jobs.states(location, params), start=1)
+    ]
 
 
 def _running(jobs: JobsClient, version: str | None) -> Observed:
@@ -65,7 +48,7 @@ def _show_stats(jobs: JobsClient, version: str | None) -> Observed:
 
 def _document_error(jobs: JobsClient, version: str | None) -> Observed:
     body = jobs.body(INVOICE, "")
-    body["analysisInput"]["documents"].append({"id": "x", "text": INVOICE, "language": "tlh"})
+    body["analysisInput"]["documents"].append({"id": "x", "text": INVOICE, "language": UNSUPPORTED_LANGUAGE})
     return _polled(jobs, jobs.accepted(body, version), "empty and unsupported-language documents")
 
 
@@ -118,7 +101,7 @@ def test_every_job_answer_matches_the_job_state_schema(jobs: JobsClient, scenari
 @pytest.mark.parametrize("send", ERROR_REQUESTS.values(), ids=ERROR_REQUESTS.keys())
 def test_every_error_answer_matches_the_error_schema(jobs: JobsClient, send: Send) -> None:
     answer = error_answer(jobs, send)
-    found = [(describe(answer)[:200], violation) for violation in RUNTIME.violations("error", _body(answer))]
+    found = [(describe(answer)[:200], violation) for violation in RUNTIME.violations("error", json_of(answer))]
     assert not found, _report("schemas/runtime/error.schema.json", found)
 
 

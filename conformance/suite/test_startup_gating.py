@@ -17,25 +17,20 @@ from conformance.client import JobsClient
 from conformance.documents import INVOICE
 from conformance.launching import changed, launched, observe
 from conformance.targets import READY_TIMEOUT, EmbeddedCloud, Launched, Target
+from emulator.container.process import answers_ready
 
 WATCH = 4.0
 """Seconds a gated container that keeps running is watched: ours exits within a second, a container that
 ignored the gap would answer /ready within the few seconds its model download takes."""
 POLL = 0.1
+READY_PROBE = 2.0
+"""Seconds one /ready probe may take: a gated container that is slow to say anything is not ready."""
 WRONG_KEY = "conformance-wrong-key-00000000000000"
 MODEL_FILES = "/_emulator/models/*"
 """The emulated blob storage's exported-model files, where a manifest's contentUri points
 (emulator/cloud/storage/routes.py)."""
 DOWNLOAD_DELAY = 2.0
 """Seconds the first model file is held back: long against a container's start-up polls at ``POLL``."""
-
-
-def answers_ready(url: str) -> bool:
-    """Whether ``/ready`` answers 200 now; no answer (not listening yet, refused, slow) is not ready."""
-    try:
-        return requests.get(f"{url}/ready", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def not_serving(target: Target, container: Launched) -> str:
@@ -48,7 +43,8 @@ def not_serving(target: Target, container: Launched) -> str:
         if status is not None:
             return f"exited with status {status}"
         url = container.url
-        assert not (url and answers_ready(url)), f"/ready answered 200; its last log lines:\n{container.tail()}"
+        ready = url is not None and answers_ready(url, timeout=READY_PROBE)
+        assert not ready, f"/ready answered 200; its last log lines:\n{container.tail()}"
         time.sleep(POLL)
     url = container.url
     if url is None:
@@ -114,7 +110,7 @@ def test_ready_answers_200_only_once_the_model_is_downloaded(
         with launched(conformance_target, conformance_target.settings, tmp_path) as container:
             started = time.monotonic()
             not_ready = 0
-            while not ((url := container.url) and answers_ready(url)):
+            while not ((url := container.url) and answers_ready(url, timeout=READY_PROBE)):
                 assert container.returncode is None, f"the container exited; its last log lines:\n{container.tail()}"
                 assert time.monotonic() - started < READY_TIMEOUT, f"not ready within {READY_TIMEOUT:g} s"
                 not_ready += 1

@@ -27,10 +27,11 @@ LISTENING = re.compile(r"Now listening on: (http://\S+)")
 READY_POLL = 0.05
 
 
-def answers_ready(url: str) -> bool:
-    """Whether the container at ``url`` answers ``/ready`` with 200 now (no answer counts as not ready)."""
+def answers_ready(url: str, timeout: float = 5.0) -> bool:
+    """Whether the container at ``url`` answers ``/ready`` with 200 within ``timeout`` seconds (no answer, or a
+    slow one, counts as not ready)."""
     try:
-        with urllib.request.urlopen(f"{url}/ready", timeout=5) as answer:  # noqa: S310 - a container's own URL
+        with urllib.request.urlopen(f"{url}/ready", timeout=timeout) as answer:  # noqa: S310 - a container's own URL
             return bool(answer.status == 200)
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False

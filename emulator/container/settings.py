@@ -88,6 +88,18 @@ class Settings:
         )
 
 
+def required_settings(billing: str, api_key: str, project: str, exported_model: str) -> list[str]:
+    """The ``Key=value`` arguments every Custom NER container needs, as Microsoft's ``docker run`` gives them:
+    the EULA accepted, the resource to meter against and its key, and which exported model to serve."""
+    return [
+        "Eula=accept",
+        f"Billing={billing}",
+        f"ApiKey={api_key}",
+        f"projectName={project}",
+        f"exportedModelName={exported_model}",
+    ]
+
+
 def parse_arguments(arguments: Iterable[str]) -> dict[str, str]:
     """``Key=value`` arguments (ASP.NET also accepts ``--Key=value`` and ``/Key=value``) by lower-cased key."""
     values: dict[str, str] = {}
