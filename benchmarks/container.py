@@ -27,7 +27,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -38,21 +37,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.engine import texts_of_size, throughput
+from benchmarks.engine import engine_documents_per_second
 from benchmarks.report import Figure, Report, machine
-from emulator.cloud.app import close_app, create_app
-from emulator.cloud.client import AuthoringClient
-from emulator.cloud.resource import CloudConfig
-from emulator.container.model_source import model_folder
+from benchmarks.stack import QUIET, docker_container, sample_cloud
 from emulator.container.process import ContainerProcess
-from emulator.launcher.docker_launcher import DockerContainer, docker_client
-from emulator.launcher.image import build_image, repo_root
-from emulator.ner import load_model
-from emulator.quickstart import SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL, container_settings, publish_sample
-from emulator.web.server import BackgroundServer
-from fixtures.sample_project import PROJECT_NAME, build_project, write_project
+from emulator.quickstart import SAMPLE_DEPLOYMENT, container_settings
+from fixtures.sample_project import PROJECT_NAME
+from fixtures.sized_texts import sample_texts
 
-KEY = "local-dev-key"
 SERVER_CORE, CLIENT_CORE = 0, 1
 JOBS = "/language/analyze-text/jobs?api-version=2023-04-01"
 
@@ -200,58 +192,31 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     with tempfile.TemporaryDirectory(prefix="cner-bench-") as scratch:
         root = Path(scratch)
-        app = create_app(CloudConfig(root / "cloud", (KEY,), retry_after=0.05))
-        try:
-            with BackgroundServer(app) as cloud:
-                publish_sample(AuthoringClient(cloud.url, KEY), write_project(root / "project"), lambda _: None)
-                quiet = "Logging:Console:LogLevel:Default=Warning"
-                settings = [*container_settings(cloud.url, root / "output"), quiet]
-                with ContainerProcess(settings, model_path=root / "models", cpus={SERVER_CORE}) as container:
-                    url = container.wait_ready(120)
-                    texts = texts_of_size(build_project(seed=11, documents=60).documents, args.size)[:50]
-                    bodies = [_body(t) for t in texts]
-                    sizes = [len(t) for t in texts]
-                    print(f"{len(texts)} documents of {min(sizes)}-{max(sizes)} characters")
-
-                    os.sched_setaffinity(0, {SERVER_CORE})  # the engine alone, on the container's core
-                    recognizer = load_model(model_folder(root / "models", PROJECT_NAME, SAMPLE_MODEL_LABEL)).recognizer
-                    engine_rate = throughput(recognizer.recognize, texts, seconds=5.0)
+        with sample_cloud(root) as cloud_url:
+            settings = [*container_settings(cloud_url, root / "output"), QUIET]
+            with ContainerProcess(settings, model_path=root / "models", cpus={SERVER_CORE}) as container:
+                url = container.wait_ready(120)
+                texts = sample_texts(args.size)
+                bodies = [_body(t) for t in texts]
+                sizes = [len(t) for t in texts]
+                print(f"{len(texts)} documents of {min(sizes)}-{max(sizes)} characters")
+                engine_rate = engine_documents_per_second(root / "models", texts, SERVER_CORE, CLIENT_CORE)
+                report.add(Figure("engine in-process documents/s (core 0)", engine_rate, 0, True, "docs/s"))
+                load_phases(report, "process, core 0", url, bodies, args, engine_rate)
+            if args.compare_unpinned:
+                with ContainerProcess(settings, model_path=root / "models") as free:
+                    url = free.wait_ready(120)
+                    os.sched_setaffinity(0, {SERVER_CORE, CLIENT_CORE})
+                    closed_loop(url, bodies, 2.0, args.clients)
+                    rate, _ = closed_loop(url, bodies, args.seconds, args.clients)
+                    report.add(Figure("process, unpinned: closed loop tx/s", rate, 0, True, "tx/s"))
                     os.sched_setaffinity(0, {CLIENT_CORE})
-                    report.add(Figure("engine in-process documents/s (core 0)", engine_rate, 0, True, "docs/s"))
-                    load_phases(report, "process, core 0", url, bodies, args, engine_rate)
-                if args.compare_unpinned:
-                    with ContainerProcess(settings, model_path=root / "models") as free:
-                        url = free.wait_ready(120)
-                        os.sched_setaffinity(0, {SERVER_CORE, CLIENT_CORE})
-                        closed_loop(url, bodies, 2.0, args.clients)
-                        rate, _ = closed_loop(url, bodies, args.seconds, args.clients)
-                        report.add(Figure("process, unpinned: closed loop tx/s", rate, 0, True, "tx/s"))
-                        os.sched_setaffinity(0, {CLIENT_CORE})
-                if args.docker:
-                    image = build_image(docker_client(), project_root=repo_root(), say=lambda _: None)
-                    docker_settings = [*container_settings(cloud.url, None), quiet]
-                    with DockerContainer(
-                        image,
-                        docker_settings,
-                        model_path=root / "docker-models",
-                        output_path=root / "docker-output",
-                        cpus=1,
-                        memory="4g",
-                        port=_free_port(),
-                        host_network=True,
-                    ) as boxed:
-                        url = boxed.wait_ready(120)
-                        print(f"image {image} at --cpus 1 --memory 4g (a CFS quota: either core, one core's time)")
-                        load_phases(report, "docker --cpus 1 --memory 4g", url, bodies, args, engine_rate)
-        finally:
-            close_app(app)
+            if args.docker:
+                with docker_container(cloud_url, root) as boxed:
+                    url = boxed.wait_ready(120)
+                    print(f"image {boxed.image} at --cpus 1 --memory 4g (a CFS quota: either core, one core's time)")
+                    load_phases(report, "docker --cpus 1 --memory 4g", url, bodies, args, engine_rate)
     return report.verdict()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

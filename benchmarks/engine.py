@@ -28,19 +28,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import Figure, Report, machine
+from emulator.container.model_source import model_folder
 from emulator.ner import (
     DirectorySource,
     Document,
     Project,
     Recognizer,
     evaluate,
+    load_model,
     parse_project,
     save_model,
     train_crf,
     train_project,
 )
+from emulator.quickstart import SAMPLE_MODEL_LABEL
 from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
-from fixtures.sample_project import build_project
+from fixtures.sample_project import PROJECT_NAME, build_project
+from fixtures.sized_texts import texts_of_size
 
 
 def _load(root: Path, name: str) -> Project:
@@ -79,24 +83,6 @@ def wnut_test_f1(project: Project) -> float:
     return 2 * tp / (2 * tp + fp + fn)
 
 
-def _cut(text: str, size: int, start: int = 0) -> str:
-    """About ``size`` characters of ``text`` from ``start``, ending at a word boundary."""
-    piece = text[start : start + size + 20]
-    cut = piece.rfind(" ", 0, size + 1)
-    return piece[: cut if cut > size * 0.8 else size]
-
-
-def texts_of_size(documents: Sequence[Document], size: int) -> list[str]:
-    texts: list[str] = []
-    for document in documents:
-        text = document.text
-        if len(text) >= size:
-            texts += [_cut(text, size, start) for start in range(0, len(text) - size + 1, max(size, 1))]
-        elif len(text) >= size * 0.5:
-            texts.append(text + "\n" + text[: size - len(text) - 1])
-    return texts
-
-
 def throughput(recognize: Callable[[str], object], texts: Sequence[str], seconds: float, rounds: int = 5) -> float:
     """Median documents per second of ``rounds`` rounds sharing ``seconds`` of wall time, after a warm-up pass.
 
@@ -122,6 +108,7 @@ import re, sys
 sys.path.insert(0, sys.argv[1])
 from emulator.ner import load_model
 from fixtures.sample_project import build_project
+from fixtures.sized_texts import texts_of_size
 texts = [d.text for d in build_project(seed=7, documents=100).documents]
 recognizer = load_model(sys.argv[2]).recognizer
 for _ in range(5):
@@ -129,6 +116,16 @@ for _ in range(5):
         recognizer.recognize(text)
 print(int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) / 1024)
 """
+
+
+def engine_documents_per_second(models: Path, texts: Sequence[str], core: int, then: int) -> float:
+    """The sample model's ``recognize`` alone on ``core``, on the same texts: the ceiling of one core; this
+    process moves to core ``then`` afterwards (where its load runs)."""
+    os.sched_setaffinity(0, {core})
+    recognizer = load_model(model_folder(models, PROJECT_NAME, SAMPLE_MODEL_LABEL)).recognizer
+    rate = throughput(recognizer.recognize, texts, seconds=5.0)
+    os.sched_setaffinity(0, {then})
+    return rate
 
 
 def serving_rss_mb(model_dir: Path) -> float:
@@ -170,14 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         loan_recognizer = Recognizer(loan_crf, loan.categories)
         for size, target in ((1000, 250), (100, 2000)):
-            texts = texts_of_size(loan.documents, size)
+            texts = texts_of_size((d.text for d in loan.documents), size)
             rate = throughput(loan_recognizer.recognize, texts, args.seconds)
             report(Figure(f"loan model: documents/s at ~{size:,} characters", rate, target, True, "docs/s"))
         if not args.skip_wnut:
             wnut = _load(data / "wnut17" / "azure-format", "WNUT17.json")
             report(Figure("WNUT-17: Test micro-F1, trained on Train", wnut_test_f1(wnut), 0.15, True))
     for size, target in ((1000, 250), (100, 2000)):
-        texts = texts_of_size(sample.documents, size)
+        texts = texts_of_size((d.text for d in sample.documents), size)
         rate = throughput(sample_model.recognizer.recognize, texts, args.seconds)
         report(Figure(f"sample model: documents/s at ~{size:,} characters", rate, target, True, "docs/s"))
     with tempfile.TemporaryDirectory() as tmp:

@@ -49,6 +49,7 @@ from emulator.ner import (
 from emulator.quickstart import StackUp, run_stack, usage
 from emulator.web.server import serve
 from fixtures.sample_project import DEFAULT_DOCUMENTS, DEFAULT_SEED, write_project
+from loadtests.command import load
 
 DEFAULT_IMAGE = f"{IMAGE_REPOSITORY}:latest"
 
@@ -71,6 +72,9 @@ class _Group(click.Group):
 @click.version_option(package_name="cner-emulator")
 def main() -> None:
     """Offline twin of Azure AI Language Custom NER."""
+
+
+main.add_command(load)
 
 
 @main.command()

@@ -66,6 +66,7 @@ class DockerContainer:
         output_path: Path | None = None,
         cpus: float = 1.0,
         memory: str = DEFAULT_MEMORY,
+        cpuset: str | None = None,
         port: int = 5000,
         host_network: bool = False,
         name: str | None = None,
@@ -78,6 +79,8 @@ class DockerContainer:
         self.output_path = output_path
         self.cpus = cpus
         self.memory = memory
+        self.cpuset = cpuset
+        """``--cpuset-cpus``: the cores the quota may use (a benchmark keeps its load generator off them)."""
         self.port = port
         self.host_network = host_network
         self.name = name or f"cner-{uuid.uuid4().hex[:12]}"
@@ -143,6 +146,8 @@ class DockerContainer:
             "volumes": self._mounts(),
             "labels": {"cner.launcher": "docker_launcher"},
         }
+        if self.cpuset is not None:
+            options["cpuset_cpus"] = self.cpuset
         if os.getuid() != 0:
             options["user"] = f"{os.getuid()}:{os.getgid()}"  # mounts stay writable without root
         if self.host_network:

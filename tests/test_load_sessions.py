@@ -1,0 +1,145 @@
+"""``cner load`` end to end: real Locust processes against our container (served in this process) or against the
+trivial jobs endpoint, short runs checking what a user relies on: the verdict and exit code, Locust's reports,
+distributed workers, the capacity chart, Ctrl-C."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from emulator.cli import main
+from loadtests.session import Session, run
+from loadtests.thresholds import Thresholds
+from loadtests.workload import Workload
+from tests.conftest import RunningContainer
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def trivial_target() -> Iterator[str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "loadtests.trivial_target", "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        assert b"trivial jobs endpoint" in process.stdout.readline()
+        yield f"http://127.0.0.1:{port}"
+        process.terminate()
+
+
+def _stats_rows(out: Path) -> dict[tuple[str, str], dict[str, str]]:
+    with (out / "load_stats.csv").open(encoding="utf-8") as table:
+        return {(row["Type"], row["Name"]): row for row in csv.DictReader(table)}
+
+
+def test_a_session_against_our_container_passes_and_leaves_locusts_reports(
+    container: RunningContainer, tmp_path: Path
+) -> None:
+    outcome = run(Session(container.url, tps=20, duration_s=6, out=tmp_path, quiet=True))
+    assert outcome.exit_code == 0, (tmp_path / "locust.log").read_text()
+    assert outcome.passed
+    summary = outcome.summary
+    assert summary is not None
+    assert summary.completed >= 60  # 20/s over the ~4 s after ramp-up
+    assert summary.failures == 0
+    rows = _stats_rows(tmp_path)
+    assert int(rows[("TRANSACTION", "submit+poll")]["Request Count"]) >= summary.completed
+    assert int(rows[("POST", "submit")]["Failure Count"]) == 0
+    assert (tmp_path / "load_stats_history.csv").stat().st_size > 0
+    assert "<html" in (tmp_path / "report.html").read_text(encoding="utf-8")[:500].lower()
+    assert json.loads((tmp_path / "summary.json").read_text())["passed"] is True
+
+
+def test_a_p95_limit_nobody_meets_fails_the_session(container: RunningContainer, tmp_path: Path) -> None:
+    outcome = run(
+        Session(container.url, tps=10, duration_s=4, out=tmp_path, thresholds=Thresholds(p95_ms=0.01), quiet=True)
+    )
+    assert outcome.exit_code == 1
+    assert outcome.verdict is not None
+    assert "p95 latency" in [c["name"] for c in outcome.verdict["checks"] if not c["passed"]]
+
+
+def test_refused_jobs_are_failures_named_by_azures_error_code(container: RunningContainer, tmp_path: Path) -> None:
+    workload = Workload(project="NoSuchProject")
+    outcome = run(Session(container.url, tps=10, duration_s=4, out=tmp_path, workload=workload, quiet=True))
+    assert outcome.exit_code == 1
+    summary = outcome.summary
+    assert summary is not None
+    assert summary.completed == 0
+    assert summary.failures >= 10
+    failures = (tmp_path / "load_failures.csv").read_text(encoding="utf-8")
+    assert "submit answered 400 InvalidRequest" in failures, failures
+
+
+def test_a_master_and_two_workers_offer_the_rate_together(trivial_target: str, tmp_path: Path) -> None:
+    outcome = run(Session(trivial_target, tps=100, duration_s=6, out=tmp_path, workers=2, quiet=True))
+    assert outcome.passed, (tmp_path / "locust.log").read_text()
+    summary = outcome.summary
+    assert summary is not None
+    assert summary.completed == pytest.approx(100 * summary.window_s, rel=0.1)  # both workers' reports merged
+    for worker in ("worker-1.log", "worker-2.log"):
+        assert (tmp_path / worker).exists()
+
+
+def test_find_capacity_prints_the_rate_and_draws_the_chart(trivial_target: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "load", "--target", trivial_target, "--find-capacity", "--start", "30", "--step", "30",
+            "--max-tps", "60", "--step-duration", "4s", "--out", str(tmp_path),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1] == "60"
+    found = json.loads((tmp_path / "capacity.json").read_text())
+    assert [s["offered"] for s in found["steps"]] == [30, 60]
+    assert found["capacity_tps"] == 60
+    assert (tmp_path / "capacity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "step-00060.0" / "report.html").exists()
+
+
+def test_ctrl_c_stops_the_run_and_still_gives_the_verdict(trivial_target: str, tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "emulator",
+        "load",
+        "--target",
+        trivial_target,
+        "--tps",
+        "20",
+        "--out",
+        str(tmp_path),
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as load:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "load_stats_history.csv").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3)  # past the ramp-up
+        load.send_signal(signal.SIGINT)
+        output, _ = load.communicate(timeout=30)
+    assert load.returncode == 130, output.decode()
+    assert b"interrupted" in output
+    assert json.loads((tmp_path / "summary.json").read_text())["summary"]["completed"] > 0
+    assert (tmp_path / "report.html").exists()
+
+
+def test_a_target_that_does_not_answer_is_one_line() -> None:
+    result = CliRunner().invoke(main, ["load", "--target", f"http://127.0.0.1:{_free_port()}", "--duration", "5s"])
+    assert result.exit_code == 1
+    assert "nothing answers there" in result.output
+    assert "Traceback" not in result.output
