@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: up test bench clean
+.PHONY: up test bench load-bench clean
 
 $(BIN)/cner: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ bench: $(BIN)/cner
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/cloud.py
 	$(BIN)/python benchmarks/container.py
+
+## load-bench: the load protocol of loadtests/RESULTS.md (about 16 minutes with its 10-minute soak)
+load-bench: $(BIN)/cner
+	./scripts/ensure-docker
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) .tox .cner

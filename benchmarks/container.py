@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     print(machine(f"container pinned to core {SERVER_CORE}, load on core {CLIENT_CORE}"))
+    os.sched_setaffinity(0, {CLIENT_CORE})  # the load's threads (and the emulated cloud's) inherit it
     report = Report()
     with tempfile.TemporaryDirectory(prefix="cner-bench-") as scratch:
         root = Path(scratch)
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 bodies = [_body(t) for t in texts]
                 sizes = [len(t) for t in texts]
                 print(f"{len(texts)} documents of {min(sizes)}-{max(sizes)} characters")
-                engine_rate = engine_documents_per_second(root / "models", texts, SERVER_CORE, CLIENT_CORE)
+                engine_rate = engine_documents_per_second(root / "models", args.size, SERVER_CORE)
                 report.add(Figure("engine in-process documents/s (core 0)", engine_rate, 0, True, "docs/s"))
                 load_phases(report, "process, core 0", url, bodies, args, engine_rate)
             if args.compare_unpinned:

@@ -44,7 +44,7 @@ from emulator.ner import (
 from emulator.quickstart import SAMPLE_MODEL_LABEL
 from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
 from fixtures.sample_project import PROJECT_NAME, build_project
-from fixtures.sized_texts import texts_of_size
+from fixtures.sized_texts import sample_texts, texts_of_size
 
 
 def _load(root: Path, name: str) -> Project:
@@ -108,7 +108,7 @@ import re, sys
 sys.path.insert(0, sys.argv[1])
 from emulator.ner import load_model
 from fixtures.sample_project import build_project
-from fixtures.sized_texts import texts_of_size
+from fixtures.sized_texts import sample_texts, texts_of_size
 texts = [d.text for d in build_project(seed=7, documents=100).documents]
 recognizer = load_model(sys.argv[2]).recognizer
 for _ in range(5):
@@ -118,14 +118,22 @@ print(int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).gr
 """
 
 
-def engine_documents_per_second(models: Path, texts: Sequence[str], core: int, then: int) -> float:
-    """The sample model's ``recognize`` alone on ``core``, on the same texts: the ceiling of one core; this
-    process moves to core ``then`` afterwards (where its load runs)."""
-    os.sched_setaffinity(0, {core})
+def engine_documents_per_second(models: Path, size: int, core: int) -> float:
+    """The sample model's ``recognize`` alone on ``core``, on the benchmark documents of ``size`` characters:
+    the ceiling of one core. Measured in a fresh process, so that no thread of the caller (an emulated cloud,
+    a log reader) takes the GIL from it."""
+    script = (
+        "import os, sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
+        "from benchmarks.engine import _sample_rate; print(_sample_rate(Path(sys.argv[2]), int(sys.argv[3])))"
+    )
+    repo = str(Path(__file__).resolve().parents[1])
+    command = ["taskset", "-c", str(core), sys.executable, "-c", script, repo, str(models), str(size)]
+    return float(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def _sample_rate(models: Path, size: int) -> float:
     recognizer = load_model(model_folder(models, PROJECT_NAME, SAMPLE_MODEL_LABEL)).recognizer
-    rate = throughput(recognizer.recognize, texts, seconds=5.0)
-    os.sched_setaffinity(0, {then})
-    return rate
+    return throughput(recognizer.recognize, sample_texts(size), seconds=5.0)
 
 
 def serving_rss_mb(model_dir: Path) -> float:

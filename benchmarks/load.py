@@ -42,7 +42,7 @@ from loadtests.capacity import Search, find_capacity, write_capacity
 from loadtests.chart import draw_capacity
 from loadtests.session import Outcome, Session, run
 from loadtests.thresholds import DEFAULT_RATE_TOLERANCE
-from loadtests.workload import Workload, texts
+from loadtests.workload import DEFAULT_SIZE, Workload, texts
 
 SERVER_CORE, CLIENT_CORE = 0, 1
 RSS_SAMPLE_SECONDS = 5.0
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         with sample_cloud(root) as cloud_url, docker_container(cloud_url, root, cpuset=str(SERVER_CORE)) as boxed:
             url = boxed.wait_ready(120)
             print(f"image {boxed.image} at {url}")
-            engine = engine_documents_per_second(root / "docker-models", documents, SERVER_CORE, CLIENT_CORE)
+            engine = engine_documents_per_second(root / "docker-models", DEFAULT_SIZE, SERVER_CORE)
             report.add(Figure("engine in-process documents/s (core 0)", engine, 0, True, "docs/s"))
             session(url, 50, 10, args.out / "warm-up")
 

@@ -166,6 +166,9 @@ Python (pip install azure-ai-textanalytics==5.4.0):
   for doc in poller.result():
       print([(e.category, e.text) for e in doc.entities])
 
+Load (Locust; thresholds set the exit code, reports in reports/load/):
+  cner load --target {container_url} --tps 30 --duration 60s
+
 Ctrl-C stops both.
 """
 
