@@ -39,6 +39,13 @@ SPAWN_SECONDS = 2.0
 WORKER_EXIT_SECONDS = 15.0
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?")
 Role = Literal["local", "master", "worker"]
+_LOCUST_MAIN = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('locust', run_name='__main__', alter_sys=True)"
+)
+"""``python -m locust`` with Ctrl-C turned back into KeyboardInterrupt (Locust's clean stop): a process started
+in the background by a non-interactive shell inherits SIGINT ignored, Python then leaves it ignored, and the
+interrupt ``run`` passes on would go unheard."""
 
 
 class SessionError(RuntimeError):
@@ -108,7 +115,7 @@ class Outcome:
 
 def locust_arguments(session: Session, role: Role, master_port: int = 0) -> list[str]:
     """The command line of one Locust process of ``session``."""
-    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
+    command = [sys.executable, "-c", _LOCUST_MAIN, "-f", str(LOCUSTFILE)]
     if session.quiet:
         command += ["--loglevel", "WARNING"]
     if role == "worker":
@@ -202,9 +209,12 @@ def run(session: Session) -> Outcome:
 
 
 def _start(command: list[str], environment: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
-    stdout = log if log is not None else None
     return subprocess.Popen(  # noqa: S603 - our own interpreter running Locust, no shell
-        command, env=environment, stdout=stdout, stderr=subprocess.STDOUT if log else None, start_new_session=True
+        command,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT if log else None,
+        start_new_session=True,
     )
 
 

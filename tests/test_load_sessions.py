@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,6 +136,33 @@ def test_ctrl_c_stops_the_run_and_still_gives_the_verdict(trivial_target: str, t
     assert load.returncode == 130, output.decode()
     assert b"interrupted" in output
     assert json.loads((tmp_path / "summary.json").read_text())["summary"]["completed"] > 0
+    assert (tmp_path / "report.html").exists()
+
+
+def test_the_web_ui_runs_what_it_is_asked_and_judges_it_on_ctrl_c(trivial_target: str, tmp_path: Path) -> None:
+    port = _free_port()
+    command = [sys.executable, "-m", "emulator", "load", "--target", trivial_target, "--tps", "20", "--web"]
+    command += ["--web-port", str(port), "--out", str(tmp_path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as load:
+        swarm = urllib.request.Request(
+            f"http://127.0.0.1:{port}/swarm", data=b"user_count=5&spawn_rate=5", method="POST"
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(swarm, timeout=5) as answer:
+                    assert json.load(answer)["success"] is True
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the web UI never answered"
+                time.sleep(0.3)
+        time.sleep(5)
+        load.send_signal(signal.SIGINT)
+        output, _ = load.communicate(timeout=30)
+    assert load.returncode == 130, output.decode()
+    verdict = json.loads((tmp_path / "summary.json").read_text())
+    assert verdict["summary"]["users"] == 5
+    assert verdict["summary"]["completed"] > 0
     assert (tmp_path / "report.html").exists()
 
 
