@@ -108,7 +108,6 @@ import re, sys
 sys.path.insert(0, sys.argv[1])
 from emulator.ner import load_model
 from fixtures.sample_project import build_project
-from fixtures.sized_texts import sample_texts, texts_of_size
 texts = [d.text for d in build_project(seed=7, documents=100).documents]
 recognizer = load_model(sys.argv[2]).recognizer
 for _ in range(5):

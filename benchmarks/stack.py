@@ -3,7 +3,6 @@ published, and our image in Docker at Microsoft's documented size for 1 core (``
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from emulator.launcher.image import build_image, repo_root
 from emulator.quickstart import LOCAL_KEY, container_settings, publish_sample
 from emulator.web.server import BackgroundServer
 from fixtures.sample_project import write_project
+from loadtests.session import free_port
 
 QUIET = "Logging:Console:LogLevel:Default=Warning"
 """The container logs warnings only: a log line per request would be measured as serving time."""
@@ -47,9 +47,3 @@ def docker_container(cloud_url: str, root: Path, cpuset: str | None = None) -> D
         port=free_port(),
         host_network=True,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

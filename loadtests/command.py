@@ -8,7 +8,7 @@ import click
 
 from fixtures.sample_project import PROJECT_NAME
 from loadtests.capacity import Search, find_capacity, write_capacity
-from loadtests.session import Session, SessionError, check_reachable, parse_duration, run
+from loadtests.session import DEFAULT_TPS, Session, SessionError, check_reachable, parse_duration, run
 from loadtests.thresholds import DEFAULT_P95_MS, DEFAULT_RATE_TOLERANCE, Thresholds
 from loadtests.workload import (
     DEFAULT_DEPLOYMENT,
@@ -28,7 +28,9 @@ INTERRUPTED = 130
 @click.option("--key", envvar=KEY_VARIABLE, default="", help=f"Ocp-Apim-Subscription-Key to send (or {KEY_VARIABLE}).")
 @click.option("--project", default=PROJECT_NAME, show_default=True, help="projectName in each job.")
 @click.option("--deployment", default=DEFAULT_DEPLOYMENT, show_default=True, help="deploymentName in each job.")
-@click.option("--tps", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Transactions/s offered.")
+@click.option(
+    "--tps", default=DEFAULT_TPS, show_default=True, type=click.FloatRange(0.1), help="Transactions/s offered."
+)
 @click.option("--duration", default="60s", show_default=True, help="Run time (90s, 10m, 1h30m); 2 s of it ramp up.")
 @click.option("--users", type=click.IntRange(1), help="Simulated users [default: one per 4 tx/s].")
 @click.option(

@@ -30,6 +30,7 @@ from locust.runners import WorkerRunner
 from fixtures.sample_project import PROJECT_NAME
 from loadtests.answers import TERMINAL, job_of, refusal, unsuccessful
 from loadtests.pacing import Timetable
+from loadtests.session import DEFAULT_TPS
 from loadtests.tally import Tally, summarise
 from loadtests.thresholds import DEFAULT_P95_MS, DEFAULT_RATE_TOLERANCE, Thresholds, judge, passed
 from loadtests.workload import DEFAULT_DEPLOYMENT, DEFAULT_SIZE, KEY_VARIABLE, Workload, request_bodies, texts
@@ -48,7 +49,9 @@ class TransactionError(Exception):
 
 
 def _options(parser: LocustArgumentParser) -> None:
-    parser.add_argument("--tps", type=float, default=30.0, include_in_web_ui=True, help="Transactions/s, all users.")
+    parser.add_argument(
+        "--tps", type=float, default=DEFAULT_TPS, include_in_web_ui=True, help="Transactions/s, all users."
+    )
     parser.add_argument("--project", default=PROJECT_NAME, include_in_web_ui=True, help="projectName in each job.")
     parser.add_argument("--deployment", default=DEFAULT_DEPLOYMENT, include_in_web_ui=True, help="deploymentName.")
     parser.add_argument(

@@ -34,6 +34,8 @@ PER_USER_TPS = 4.0
 """Transactions/s each simulated user offers when ``--users`` is not given: a 250 ms interval leaves room for
 slow answers before a user falls behind its timetable, with few enough users for a server's connection limit
 (waitress takes 100 at once)."""
+DEFAULT_TPS = 30.0
+"""Microsoft's documented maximum for one core and 4 GB: the rate offered when none is given."""
 SPAWN_SECONDS = 2.0
 """Ramp-up: every user starts within this time; the measuring window opens after it."""
 WORKER_EXIT_SECONDS = 15.0

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,21 +18,15 @@ import pytest
 from click.testing import CliRunner
 
 from emulator.cli import main
-from loadtests.session import Session, run
+from loadtests.session import Session, free_port, run
 from loadtests.thresholds import Thresholds
 from loadtests.workload import Workload
 from tests.conftest import RunningContainer
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def trivial_target() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "loadtests.trivial_target", "--port", str(port)]
     with subprocess.Popen(command, stdout=subprocess.PIPE) as process:
         assert process.stdout is not None
@@ -140,7 +133,7 @@ def test_ctrl_c_stops_the_run_and_still_gives_the_verdict(trivial_target: str, t
 
 
 def test_the_web_ui_runs_what_it_is_asked_and_judges_it_on_ctrl_c(trivial_target: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "emulator", "load", "--target", trivial_target, "--tps", "20", "--web"]
     command += ["--web-port", str(port), "--out", str(tmp_path)]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as load:
@@ -167,7 +160,7 @@ def test_the_web_ui_runs_what_it_is_asked_and_judges_it_on_ctrl_c(trivial_target
 
 
 def test_a_target_that_does_not_answer_is_one_line() -> None:
-    result = CliRunner().invoke(main, ["load", "--target", f"http://127.0.0.1:{_free_port()}", "--duration", "5s"])
+    result = CliRunner().invoke(main, ["load", "--target", f"http://127.0.0.1:{free_port()}", "--duration", "5s"])
     assert result.exit_code == 1
     assert "nothing answers there" in result.output
     assert "Traceback" not in result.output
