@@ -67,7 +67,7 @@ def find_capacity(
     found = Capacity()
 
     def attempt(rate: float) -> bool | None:
-        session = replace(base, tps=rate, users=None, quiet=True, out=base.out / f"step-{rate:07.1f}")
+        session = replace(base, tps=rate, quiet=True, out=base.out / f"step-{rate:07.1f}")
         outcome = runner(session)
         if outcome.interrupted or outcome.summary is None:
             found.interrupted = True

@@ -97,6 +97,10 @@ def load(
         size=doc_size or None,
     )
     try:
+        if find_capacity and web:
+            raise SessionError("--find-capacity runs headless steps one after another; leave out --web")
+        if find_capacity and start > max_tps:
+            raise SessionError(f"--start {start:g} is above --max-tps {max_tps:g}: no step would run")
         texts(workload)
         check_reachable(target)
         session = Session(

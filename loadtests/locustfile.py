@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import logging
 import random
 import time
 from argparse import Namespace
@@ -33,7 +34,15 @@ from loadtests.pacing import Timetable
 from loadtests.session import DEFAULT_TPS
 from loadtests.tally import Tally, summarise
 from loadtests.thresholds import DEFAULT_P95_MS, DEFAULT_RATE_TOLERANCE, Thresholds, judge, passed
-from loadtests.workload import DEFAULT_DEPLOYMENT, DEFAULT_SIZE, KEY_VARIABLE, Workload, request_bodies, texts
+from loadtests.workload import (
+    DEFAULT_DEPLOYMENT,
+    DEFAULT_SIZE,
+    KEY_VARIABLE,
+    Workload,
+    WorkloadError,
+    request_bodies,
+    texts,
+)
 
 TRANSACTION = "TRANSACTION"
 """Request type of the end-to-end entry in Locust's statistics, CSV files and HTML report."""
@@ -90,6 +99,36 @@ def workload_of(options: Namespace) -> Workload:
 def _bodies(workload: Workload) -> list[bytes]:
     """Built once per process, on the first user's start: a worker learns the options at its first spawn."""
     return request_bodies(workload, texts(workload))
+
+
+def option_problem(options: Namespace) -> str | None:
+    """What is wrong with this file's options for any transaction to run, or None."""
+    ranges = (
+        ("--tps", options.tps, options.tps > 0, "above 0"),
+        ("--p95-limit", options.p95_limit, options.p95_limit > 0, "above 0"),
+        ("--rate-tolerance", options.rate_tolerance, 0 <= options.rate_tolerance <= 1, "from 0 to 1"),
+        ("--poll-interval", options.poll_interval, options.poll_interval >= 0, "0 or more"),
+        ("--transaction-timeout", options.transaction_timeout, options.transaction_timeout > 0, "above 0"),
+    )
+    for name, value, good, wanted in ranges:
+        if not good:
+            return f"{name} {value:g}: give a number {wanted}"
+    try:
+        _bodies(workload_of(options))
+    except WorkloadError as exc:
+        return str(exc)
+    return None
+
+
+def _on_init(environment: Environment, **_: Any) -> None:
+    """Refuse, in one line and with exit status 2, options no transaction could run with, before a user starts.
+    A master or a local run checks them here; a worker gets them from its master, which has checked them."""
+    if isinstance(environment.runner, WorkerRunner) or environment.parsed_options is None:
+        return
+    problem = option_problem(options_of(environment))
+    if problem is not None:
+        logging.getLogger(__name__).error("cannot run: %s", problem)
+        raise SystemExit(2)
 
 
 def options_of(environment: Environment) -> Namespace:
@@ -236,6 +275,7 @@ def _ms(value: float | None) -> str:
 
 
 events.init_command_line_parser.add_listener(_options)
+events.init.add_listener(_on_init)
 events.test_start.add_listener(_on_test_start)
 events.spawning_complete.add_listener(_on_spawned)
 events.test_stop.add_listener(_on_test_stop)

@@ -5,7 +5,8 @@
 Every ``POST .../jobs`` is accepted at once (202 with an ``Operation-Location``) and every ``GET`` answers the
 same succeeded job: no model, no Flask, no threads, only asyncio and canned bytes. Pointed at it, ``cner load``
 measures how many transactions/s the generator itself can offer on this machine. Not a container: it ignores
-what it is sent.
+what it is sent. What it cannot read (a Content-Length that is not a number of bytes up to 1 MB, headers over
+64 KiB) is answered 400 or 431 and the connection closed.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ JOB = json.dumps(
     }
 ).encode()
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+HEAD_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+MAX_HEAD = 64 * 1024
+"""Bytes of request line and headers this endpoint reads before it gives up on a request."""
+MAX_BODY = 1024 * 1024
+"""Azure's request limit (1 MB): a longer declared body is refused, not buffered."""
 
 
 class _Exchange(asyncio.Protocol):
@@ -62,9 +69,10 @@ class _Exchange(asyncio.Protocol):
         self.buffer += data
         while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
             head = self.buffer[:end].decode("latin-1").split("\r\n")
-            length = next(
-                (int(line.split(":", 1)[1]) for line in head[1:] if line.lower().startswith("content-length:")), 0
-            )
+            length = _content_length(head[1:])
+            if length is None:
+                self._refuse(BAD_REQUEST)
+                return
             if len(self.buffer) < end + 4 + length:
                 return
             self.buffer = self.buffer[end + 4 + length :]
@@ -76,6 +84,24 @@ class _Exchange(asyncio.Protocol):
                 self.transport.write(self.succeeded)
             else:
                 self.transport.write(NOT_FOUND)
+        if len(self.buffer) > MAX_HEAD:
+            self._refuse(HEAD_TOO_LARGE)
+
+    def _refuse(self, answer: bytes) -> None:
+        """Answer what cannot be read, and close: the rest of the stream has no request boundary to trust."""
+        self.buffer = b""
+        self.transport.write(answer)
+        self.transport.close()
+
+
+def _content_length(headers: list[str]) -> int | None:
+    """The body's length (0 without the header), or None when it is not a number of bytes this endpoint takes."""
+    values = [line.split(":", 1)[1].strip() for line in headers if line.lower().startswith("content-length:")]
+    if not values:
+        return 0
+    if len(values) > 1 or not values[0].isdigit() or int(values[0]) > MAX_BODY:
+        return None
+    return int(values[0])
 
 
 async def serve(host: str, port: int) -> None:

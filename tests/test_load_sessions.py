@@ -7,18 +7,19 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from emulator.cli import main
-from loadtests.session import Session, free_port, run
+from loadtests.session import Session, free_port, locust_arguments, run
 from loadtests.thresholds import Thresholds
 from loadtests.workload import Workload
 from tests.conftest import RunningContainer
@@ -164,3 +165,61 @@ def test_a_target_that_does_not_answer_is_one_line() -> None:
     assert result.exit_code == 1
     assert "nothing answers there" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--find-capacity", "--web"], "leave out --web"),
+        (["--find-capacity", "--start", "500", "--max-tps", "100"], "--start 500 is above --max-tps 100"),
+        (["--duration", "soon"], "duration 'soon'"),
+        (["--doc-size", "6000", "--docs-per-request", "25"], "--doc-size must be 1-5000"),
+    ],
+)
+def test_contradictory_or_impossible_options_are_one_line(trivial_target: str, extra: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["load", "--target", trivial_target, *extra])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_empty_docs_folder_is_refused(trivial_target: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["load", "--target", trivial_target, "--docs", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no .txt files" in result.output
+
+
+@pytest.mark.parametrize(
+    ("session", "message"),
+    [
+        (lambda out: Session("http://127.0.0.1:9", 0, 10, out), "--tps 0: give a number above 0"),
+        (lambda out: Session("http://127.0.0.1:9", 5, 10, out, workload=Workload(folder=out)), "no .txt files"),
+    ],
+)
+def test_locust_run_directly_refuses_bad_options_before_any_user_starts(
+    session: Callable[[Path], Session], message: str, tmp_path: Path
+) -> None:
+    command = locust_arguments(session(tmp_path), "local")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "cannot run: " in done.stderr
+    assert message in done.stderr.split("cannot run: ", 1)[1]
+    assert not (tmp_path / "summary.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"POST /language/analyze-text/jobs HTTP/1.1\r\nContent-Length: lots\r\n\r\n", b"400"),
+        (b"POST /language/analyze-text/jobs HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", b"400"),
+        (b"GET /x HTTP/1.1\r\nX-Padding: " + b"a" * 70_000, b"431"),
+        (b"DELETE / HTTP/1.1\r\n\r\n", b"404"),
+    ],
+)
+def test_the_trivial_endpoint_answers_what_it_cannot_serve(
+    trivial_target: str, request_bytes: bytes, status: bytes
+) -> None:
+    port = int(trivial_target.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(request_bytes)
+        assert connection.recv(200).split(b" ")[1] == status
