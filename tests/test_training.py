@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
 from emulator.ner import (
     Document,
@@ -17,7 +20,7 @@ from emulator.ner import (
     train_crf,
     train_project,
 )
-from emulator.ner.tokens import tokenize
+from emulator.ner.tokens import _ONE, tokenize
 from emulator.ner.training import io_tags
 
 
@@ -52,6 +55,26 @@ def test_tokens_keep_numbers_words_and_combining_marks_together() -> None:
         "O'Brien-Smith",
         ".",
     ]
+
+
+_token_text = st.lists(
+    st.sampled_from(["1,250.00", "6/29/", "O'Brien", "-", "’", "e\u0301", "\u0915\u094d", " ", "\r\n", "\t", "_", "."])
+    | st.text(max_size=4),
+    max_size=40,
+).map("".join)
+
+
+@given(_token_text, st.data())
+def test_tokens_are_what_scanning_for_one_token_at_a_time_finds(text: str, data: st.DataObject) -> None:
+    """``tokenize`` takes every token in one match (``captures``); a plain scan with the token pattern is the
+    reference, over the whole text and over any region of it."""
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    for region in ((0, None), (start, end)):
+        tokens = tokenize(text, *region)
+        scan = list(regex.finditer(_ONE, text, pos=region[0], endpos=len(text) if region[1] is None else region[1]))
+        assert tokens.words == [m.group() for m in scan]
+        assert (tokens.starts, tokens.ends) == ([m.start() for m in scan], [m.end() for m in scan])
 
 
 def test_same_documents_give_a_byte_identical_model(small_sample: Project) -> None:

@@ -7,6 +7,8 @@ Layers, each in its own module::
     tokens, features     what the CRF sees
     training, splits     train a CRF; choose training and test documents as Azure does
     recognizer           predict entities with confidences (code points)
+    crf_weights, emissions, decoding
+                         what predicting is made of: the model's weights, per-token sums, Viterbi
     evaluation           Azure-shaped evaluation summary and per-document results
     artifact, archive    the exported model folder, its manifest and checksums, its single-file form
     offsets              the three Azure string index types, converted at the edge

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
+import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import regex
 
@@ -49,10 +52,10 @@ def _shape(word: str) -> str:
     return _SHAPE_LOWER.sub("x", shape)
 
 
-class _WordFeatures:
+class WordFeatures:
     """Everything about one distinct word: its own features and what it contributes to its neighbours."""
 
-    __slots__ = ("bag_kept", "bag_word", "lower", "own", "window")
+    __slots__ = ("bag_word", "lower", "own", "window")
 
     def __init__(self, word: str, keep: Keep) -> None:
         lower = word.lower()
@@ -83,7 +86,24 @@ class _WordFeatures:
         )
         # The bag's word cap counts every word, known to the model or not, so filtering changes nothing.
         self.bag_word = ("lw=" + lower).encode() if _BAG_WORD.fullmatch(word) else None
-        self.bag_kept = self.bag_word is not None and bool(keep(["lw=" + lower]))
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The parts of one sequence's items: per token its word and line, per line its bag of words, and the known
+    bigrams with the token each belongs to (in token order).
+
+    Training joins them into attribute lists (``Featurizer.items``); prediction adds up their weights
+    (``emissions``), which is the same sum without ever building the lists.
+    """
+
+    infos: list[WordFeatures]
+    lines: list[int]
+    line_starts: list[int]
+    """The index of the first token of each line that has tokens, in order."""
+    bags: list[list[bytes]]
+    """Each line's bag, in the order of ``line_starts``."""
+    bigrams: list[tuple[int, bytes]]
 
 
 class Featurizer:
@@ -97,10 +117,13 @@ class Featurizer:
 
     def __init__(self, known: frozenset[str] | None = None) -> None:
         self._known = None if known is None else frozenset(a.encode() for a in known)
-        self._cache: dict[str, _WordFeatures] = {}
-        self._pads = tuple(self._keep([f"{j}w=<pad>"]) for j in _WINDOW)
-        self._line_feats = [self._keep(["ln=" + str(k)]) for k in range(MAX_LINE_INDEX + 1)]
-        self._newline = self._keep(["nl"])
+        self._cache: dict[str, WordFeatures] = {}
+        self.pads = tuple(self._keep([f"{j}w=<pad>"]) for j in _WINDOW)
+        """What a missing neighbour at -2, -1, +1, +2 contributes (the sequence's edges)."""
+        self.line_features = [self._keep(["ln=" + str(k)]) for k in range(MAX_LINE_INDEX + 1)]
+        """The features of a token on line k (lines past ``MAX_LINE_INDEX`` share the last)."""
+        self.newline = self._keep(["nl"])
+        """The features of the first token of a line."""
         # Which words can be the right (left) half of a known bigram: skips building bigrams that cannot match.
         self._after_words = _bigram_halves(self._known, b"-1b=", right=True)
         self._before_words = _bigram_halves(self._known, b"+1b=", right=False)
@@ -110,52 +133,76 @@ class Featurizer:
         known = self._known
         return encoded if known is None else [n for n in encoded if n in known]
 
-    def _word(self, word: str) -> _WordFeatures:
+    def _word(self, word: str) -> WordFeatures:
         info = self._cache.get(word)
         if info is None:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
-            info = self._cache[word] = _WordFeatures(word, self._keep)
+            info = self._cache[word] = WordFeatures(word, self._keep)
         return info
+
+    def layout(self, text: str, tokens: Tokens, start: int = 0) -> Layout:
+        """What the items of ``tokens`` (cut from ``text`` at ``start``) are made of, before they are joined."""
+        cache = self._cache
+        infos = [cache.get(w) or self._word(w) for w in tokens.words]
+        lines = _lines(text, tokens, start)
+        line_starts = [0, *(k for k in range(1, len(lines)) if lines[k] != lines[k - 1])] if lines else []
+        bags = [
+            self._bag(infos[first:end]) for first, end in zip(line_starts, [*line_starts[1:], len(lines)], strict=True)
+        ]
+        return Layout(infos, lines, line_starts, bags, self._bigrams([x.lower for x in infos]))
+
+    def _bag(self, infos: Sequence[WordFeatures]) -> list[bytes]:
+        """The first 30 distinct words of three or more letters on a line (those the model knows)."""
+        words = dict.fromkeys([x.bag_word for x in infos])
+        words.pop(None, None)
+        bag: list[bytes] = list(itertools.islice(words, MAX_LINE_BAG))  # type: ignore[arg-type]
+        known = self._known
+        return bag if known is None else [w for w in bag if w in known]
+
+    def _bigrams(self, lowers: list[bytes]) -> list[tuple[int, bytes]]:
+        """The bigram attributes of each token with its left (``-1b``) and right (``+1b``) neighbour, known ones
+        only; only tokens whose word is half of a known bigram are tried."""
+        known, after, before = self._known, self._after_words, self._before_words
+        n = len(lowers)
+        found: list[tuple[int, bytes]] = []
+        for t in range(n) if after is None else [t for t, low in enumerate(lowers) if low in after]:
+            found.append((t, b"-1b=" + (lowers[t - 1] if t else b"<s>") + b"|" + lowers[t]))
+        for t in range(n) if before is None else [t for t, low in enumerate(lowers) if low in before]:
+            found.append((t, b"+1b=" + lowers[t] + b"|" + (lowers[t + 1] if t + 1 < n else b"</s>")))
+        if known is not None:
+            found = [pair for pair in found if pair[1] in known]
+        found.sort(key=operator.itemgetter(0))  # stable: a token's -1b before its +1b, as training saw them
+        return found
 
     def items(self, text: str, tokens: Tokens, start: int = 0) -> list[Item]:
         """One feature list per token of ``tokens``, which were cut from ``text`` starting at ``start``."""
         if not len(tokens):
             return []
-        known = self._known
-        cache = self._cache
-        infos = [cache.get(w) or self._word(w) for w in tokens.words]
-        lines = _lines(text, tokens, start)
-        bags = _line_bags(infos, lines)
-        line_feats, newline = self._line_feats, self._newline
-        after_words, before_words = self._after_words, self._before_words
+        layout = self.layout(text, tokens, start)
+        infos = layout.infos
+        line_feats, newline = self.line_features, self.newline
         # What the neighbours at -2, -1, +1, +2 contribute, aligned with the tokens (padding at the edges).
-        pad_m2, pad_m1, pad_p1, pad_p2 = self._pads
+        pad_m2, pad_m1, pad_p1, pad_p2 = self.pads
         minus2 = [pad_m2, pad_m2, *(x.window[0] for x in infos)]
         minus1 = [pad_m1, *(x.window[1] for x in infos)]
         plus1 = [x.window[2] for x in infos[1:]] + [pad_p1]
         plus2 = [x.window[3] for x in infos[2:]] + [pad_p2, pad_p2]
-        lowers = [x.lower for x in infos]
-        before = [b"<s>", *lowers]
-        after = [*lowers[1:], b"</s>"]
+        bags = dict(zip(layout.line_starts, layout.bags, strict=True))
         items: list[Item] = []
-        previous_line = -1
-        for info, line, a, b, c, d, low, prev, nxt in zip(
-            infos, lines, minus2, minus1, plus1, plus2, lowers, before, after, strict=False
+        bag: list[bytes] = []
+        for t, (info, line, a, b, c, d) in enumerate(
+            zip(infos, layout.lines, minus2, minus1, plus1, plus2, strict=False)
         ):
-            feats = [*info.own, *line_feats[min(line, MAX_LINE_INDEX)], *a, *b, *c, *d, *bags[line]]
-            if line != previous_line:
+            first = t in bags
+            if first:
+                bag = bags[t]
+            feats = [*info.own, *line_feats[min(line, MAX_LINE_INDEX)], *a, *b, *c, *d, *bag]
+            if first:
                 feats += newline
-                previous_line = line
-            if after_words is None or low in after_words:
-                bigram = b"-1b=" + prev + b"|" + low
-                if known is None or bigram in known:
-                    feats.append(bigram)
-            if before_words is None or low in before_words:
-                bigram = b"+1b=" + low + b"|" + nxt
-                if known is None or bigram in known:
-                    feats.append(bigram)
             items.append(feats)
+        for t, bigram in layout.bigrams:
+            items[t].append(bigram)
         return items
 
 
@@ -163,24 +210,6 @@ def _lines(text: str, tokens: Tokens, start: int) -> list[int]:
     """Line index of every token, counted from ``start`` (the region start)."""
     newlines = [m.start() for m in _NEWLINE.finditer(text, start, tokens.ends[-1] if tokens.ends else start)]
     return list(map(functools.partial(bisect.bisect_left, newlines), tokens.starts))
-
-
-def _line_bags(infos: Sequence[_WordFeatures], lines: Sequence[int]) -> dict[int, list[bytes]]:
-    """For every line, the first 30 distinct words of three or more letters on it (those the model knows)."""
-    bags: dict[int, list[bytes]] = {}
-    current = -1
-    words: set[bytes] = set()
-    bag: list[bytes] = []
-    for info, line in zip(infos, lines, strict=True):
-        if line != current:  # lines never decrease along the tokens
-            current, words, bag = line, set(), []
-            bags[line] = bag
-        word = info.bag_word
-        if word is not None and word not in words and len(words) < MAX_LINE_BAG:
-            words.add(word)
-            if info.bag_kept:
-                bag.append(word)
-    return bags
 
 
 def _bigram_halves(known: frozenset[bytes] | None, prefix: bytes, *, right: bool) -> frozenset[bytes] | None:

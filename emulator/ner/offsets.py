@@ -24,9 +24,10 @@ _ASTRAL = regex.compile(r"[\U00010000-\U0010FFFF]")
 _GRAPHEME = regex.compile(r"\X")
 _CRLF = regex.compile(r"\r\n")
 _SIMPLE_CLASS = r"\p{Grapheme_Cluster_Break=Other}\p{Grapheme_Cluster_Break=Control}\p{Grapheme_Cluster_Break=LF}"
-_SIMPLE = regex.compile(f"[{_SIMPLE_CLASS}]*+")
-"""Texts of characters that always form a cluster of their own (no CR: CR LF is a cluster of two)."""
-_COMPLEX_RUN = regex.compile(f"[^{_SIMPLE_CLASS}]++")
+_SIMPLE = regex.compile(f"[{_SIMPLE_CLASS}\\r]*+")
+"""Texts whose only clusters of several code points are CR LF: every other character stands alone, and CR
+joins nothing but a following LF (Unicode's GB3-GB5), so CRLF line ends need no cluster scan."""
+_COMPLEX_RUN = regex.compile(f"[^{_SIMPLE_CLASS}\\r]++")
 
 
 def _windows(text: str) -> list[tuple[int, int]]:
@@ -106,17 +107,11 @@ class TextIndex:
     def _clusters(self) -> tuple[list[int], list[int], list[int]]:
         """Starts and ends of every cluster longer than one code point, and the code points saved before each."""
         text = self.text
-        if text.isascii():
-            spans = [(m.start(), m.end()) for m in _CRLF.finditer(text)]
-        elif _SIMPLE.fullmatch(text):
-            spans = []
-        else:
-            spans = [
-                (m.start(), m.end())
-                for start, end in _windows(text)
-                for m in _GRAPHEME.finditer(text, start, end)
-                if m.end() - m.start() > 1
-            ]
+        spans = [(m.start(), m.end()) for m in _CRLF.finditer(text)]
+        if not text.isascii() and not _SIMPLE.fullmatch(text):
+            # A window may hold a CR LF pair too: the set keeps each cluster once.
+            found = (m for start, end in _windows(text) for m in _GRAPHEME.finditer(text, start, end))
+            spans = sorted({*spans, *((m.start(), m.end()) for m in found if m.end() - m.start() > 1)})
         starts = [s for s, _ in spans]
         ends = [e for _, e in spans]
         saved = [0]

@@ -1,19 +1,22 @@
 """Prediction: text in, entities (code-point spans with confidences) out.
 
-A crfsuite tagger holds per-sequence state between ``set`` and ``marginal``, so one tagger cannot serve
-two threads; each thread opens its own from the same model bytes. The confidence of an entity is the
-smallest CRF marginal probability among the tags of its tokens: the entity is right only if every one of
-its tokens is, so no token may be less certain than the entity claims to be.
+The model is crfsuite's file, but prediction does not go through crfsuite's tagger: handing it attribute
+strings costs more than everything else a prediction does. The weights are read from the file
+(``crf_weights``), summed per token (``emissions``) and decoded (``decoding``) the way the tagger decodes;
+tests hold the result to the tagger's. The confidence of an entity is the smallest marginal probability
+among the tags of its tokens: the entity is right only if every one of its tokens is, so no token may be
+less certain than the entity claims to be.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pycrfsuite
+import numpy as np
 
+from .crf_weights import read_crf
+from .emissions import EmissionScorer
 from .errors import ArtifactError
 from .features import Featurizer
 from .offsets import StringIndexType, TextIndex
@@ -36,52 +39,48 @@ class Recognizer:
     """Recognizes the entities of one trained CRF model; safe to share between threads."""
 
     def __init__(self, crf: bytes, categories: Sequence[str]) -> None:
-        self._crf = crf
-        self._local = threading.local()
+        weights = read_crf(crf)
         allowed = {OUTSIDE} | {INSIDE + c for c in categories}
-        tagger = self._tagger()
-        unknown = set(tagger.labels()) - allowed
+        unknown = set(weights.labels) - allowed
         if unknown:
             raise ArtifactError(
                 f"the CRF model predicts tags {sorted(unknown)} that the manifest's categories do "
                 "not declare; the artifact was assembled from different models"
             )
-        self._featurizer = Featurizer(known=frozenset(attr for attr, _ in tagger.info().state_features))
+        self._categories = [label.removeprefix(INSIDE) for label in weights.labels]
+        self._outside = weights.labels.index(OUTSIDE) if OUTSIDE in weights.labels else -1
+        self._transitions = weights.transitions
+        # Imported here, not at the top: numba takes ~0.7 s to import, which every tool that reads projects
+        # or sends load (``cner load``'s Locust processes) would pay without ever predicting.
+        from . import decoding
 
-    def _tagger(self) -> pycrfsuite.Tagger:
-        tagger = getattr(self._local, "tagger", None)
-        if tagger is None:
-            tagger = pycrfsuite.Tagger()
-            try:
-                tagger.open_inmemory(self._crf)
-            except ValueError as exc:
-                raise ArtifactError(f"the CRF model file is not a valid crfsuite model: {exc}") from exc
-            self._local.tagger = tagger
-        return tagger
+        self._viterbi, self._marginals = decoding.viterbi, decoding.marginals
+        known = frozenset(name.decode(errors="replace") for name in weights.state)
+        self._scorer = EmissionScorer(Featurizer(known=known), weights)
 
     def recognize(self, text: str) -> list[Entity]:
         """Entities of ``text`` in reading order, offsets in code points."""
         tokens = tokenize(text)
-        if not len(tokens):
+        if not len(tokens) or not self._categories:
             return []
-        tagger = self._tagger()
-        tagger.set(pycrfsuite.ItemSequence(self._featurizer.items(text, tokens)))
-        tags = tagger.tag()
-        entities: list[Entity] = []
-        i, n = 0, len(tags)
-        while i < n:
-            tag = tags[i]
-            if tag == OUTSIDE:
-                i += 1
-                continue
-            j = i + 1
-            while j < n and tags[j] == tag:
-                j += 1
-            confidence = min(tagger.marginal(tag, k) for k in range(i, j))
+        scores = self._scorer.scores(text, tokens)
+        tags = self._viterbi(scores, self._transitions)
+        # Runs of one tag: an entity per run of a tag other than O.
+        changes = np.flatnonzero(np.diff(tags)) + 1
+        starts = np.concatenate(([0], changes))
+        ends = np.concatenate((changes, [len(tags)]))
+        run_tags = tags[starts]
+        entity = run_tags != self._outside
+        if not entity.any():
+            return []
+        chosen = self._marginals(scores, self._transitions)[np.arange(len(tags)), tags]
+        confidences = np.clip(np.minimum.reduceat(chosen, starts)[entity], 0.0, 1.0)
+        entities = []
+        for i, j, tag, confidence in zip(
+            starts[entity].tolist(), ends[entity].tolist(), run_tags[entity].tolist(), confidences.tolist(), strict=True
+        ):
             start, end = tokens.starts[i], tokens.ends[j - 1]
-            category = tag[len(INSIDE) :]
-            entities.append(Entity(category, start, end, text[start:end], max(0.0, min(1.0, confidence))))
-            i = j
+            entities.append(Entity(self._categories[tag], start, end, text[start:end], confidence))
         return entities
 
 
