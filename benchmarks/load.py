@@ -48,17 +48,36 @@ SERVER_CORE, CLIENT_CORE = 0, 1
 RSS_SAMPLE_SECONDS = 5.0
 
 
+def core_ticks(core: int) -> tuple[int, int, int]:
+    """Busy, stolen and total ticks of ``core`` so far (``/proc/stat``). On a VM the hypervisor can take a core
+    away ("steal"): the same load then meets a slower core, which is why runs minutes apart differ by tens of
+    percent. Printing the share stolen during each session tells a slow core from a slow container."""
+    lines = Path("/proc/stat").read_text().splitlines()
+    fields = next(line.split() for line in lines if line.startswith(f"cpu{core} "))
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, fields[1:9])
+    return user + nice + system + irq + softirq, steal, user + nice + system + idle + iowait + irq + softirq + steal
+
+
 def session(url: str, tps: float, seconds: float, out: Path) -> Outcome:
-    """One quiet ``cner load`` session; prints its line."""
+    """One quiet ``cner load`` session; prints its line, with how busy the container's core was and how much of
+    it the hypervisor took."""
+    before = core_ticks(SERVER_CORE)
     outcome = run(Session(target=url, tps=tps, duration_s=seconds, out=out, quiet=True))
     s = outcome.summary
     if s is not None:
         print(
             f"     {out.name}: offered {tps:g}/s, started {s.started_tps:.1f}/s, completed {s.achieved_tps:.1f}/s, "
-            f"p50/p95/p99 {s.p50_ms or 0:.1f}/{s.p95_ms or 0:.1f}/{s.p99_ms or 0:.1f} ms, {s.failures} failed",
+            f"p50/p95/p99 {s.p50_ms or 0:.1f}/{s.p95_ms or 0:.1f}/{s.p99_ms or 0:.1f} ms, {s.failures} failed; "
+            f"{core_use(before)}",
             flush=True,
         )
     return outcome
+
+
+def core_use(before: tuple[int, int, int]) -> str:
+    """How busy the container's core was since ``before`` (``core_ticks``), and how much of it was stolen."""
+    busy, stolen, total = (b - a for a, b in zip(before, core_ticks(SERVER_CORE), strict=True))
+    return f"core {SERVER_CORE} {busy / max(total, 1):.0%} busy, {stolen / max(total, 1):.0%} stolen"
 
 
 def resident_kib(container: DockerContainer) -> int:
@@ -168,11 +187,13 @@ def main(argv: list[str] | None = None) -> int:
             results["fixed"] = fixed.to_json()
 
             base = Session(target=url, tps=0, duration_s=args.step_duration, out=args.out / "capacity")
+            before = core_ticks(SERVER_CORE)
             found = find_capacity(
                 base,
                 Search(start=100, step=50, max_tps=1500, resolution=10),
                 say=lambda line: print(f"     {line}", flush=True),
             )
+            print(f"     capacity search: {core_use(before)}", flush=True)
             write_capacity(found, base.out)
             draw_capacity(found, 100, base.out / "capacity.png", "Our container, Docker --cpus 1 --memory 4g")
             capacity = found.best.offered if found.best else 0.0
