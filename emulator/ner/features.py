@@ -21,7 +21,7 @@ import bisect
 import functools
 import itertools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import regex
@@ -35,7 +35,6 @@ MAX_LINE_BAG = 30
 MAX_LINE_INDEX = 30
 _WINDOW = (-2, -1, 1, 2)
 _CACHE_LIMIT = 200_000
-_NEWLINE = regex.compile(r"\n")
 _SHAPE_UPPER = regex.compile(r"\p{Lu}+")
 _SHAPE_LOWER = regex.compile(r"[\p{Ll}\p{Lo}\p{Lm}\p{Lt}\p{M}]+")
 _SHAPE_DIGIT = regex.compile(r"\d+")
@@ -147,14 +146,15 @@ class Featurizer:
         infos = [cache.get(w) or self._word(w) for w in tokens.words]
         lines = _lines(text, tokens, start)
         line_starts = [0, *(k for k in range(1, len(lines)) if lines[k] != lines[k - 1])] if lines else []
-        bags = [
-            self._bag(infos[first:end]) for first, end in zip(line_starts, [*line_starts[1:], len(lines)], strict=True)
-        ]
+        words = [x.bag_word for x in infos]
+        ends = [*line_starts[1:], len(lines)]
+        bags = [self._bag(words[first:end]) for first, end in zip(line_starts, ends, strict=True)]
         return Layout(infos, lines, line_starts, bags, self._bigrams([x.lower for x in infos]))
 
-    def _bag(self, infos: Sequence[WordFeatures]) -> list[bytes]:
-        """The first 30 distinct words of three or more letters on a line (those the model knows)."""
-        words = dict.fromkeys([x.bag_word for x in infos])
+    def _bag(self, line_words: list[bytes | None]) -> list[bytes]:
+        """The first 30 distinct words of three or more letters on a line (those the model knows), from the
+        tokens' ``bag_word`` (None for the others)."""
+        words = dict.fromkeys(line_words)
         words.pop(None, None)
         bag: list[bytes] = list(itertools.islice(words, MAX_LINE_BAG))  # type: ignore[arg-type]
         known = self._known
@@ -208,7 +208,12 @@ class Featurizer:
 
 def _lines(text: str, tokens: Tokens, start: int) -> list[int]:
     """Line index of every token, counted from ``start`` (the region start)."""
-    newlines = [m.start() for m in _NEWLINE.finditer(text, start, tokens.ends[-1] if tokens.ends else start)]
+    stop = tokens.ends[-1] if tokens.ends else start
+    newlines = []
+    at = text.find("\n", start, stop)
+    while at >= 0:  # str.find, not a regex scan: a few calls in C instead of a match object per line
+        newlines.append(at)
+        at = text.find("\n", at + 1, stop)
     return list(map(functools.partial(bisect.bisect_left, newlines), tokens.starts))
 
 
