@@ -39,6 +39,7 @@ from emulator.ner import (
     EvaluationOptions,
     SplitKind,
     StringIndexType,
+    TextIndex,
     entities_json,
     load_model,
     parse_project,
@@ -175,7 +176,7 @@ def predict(model_dir: Path, files: tuple[IO[str], ...], texts: tuple[str, ...],
         raise click.UsageError("give --text TEXT, one or more files, or '-' for standard input")
     unit = StringIndexType(string_index_type)
     for i, text in enumerate(inputs, start=1):
-        entities = entities_json(text, recognizer.recognize(text), unit)
+        entities = entities_json(TextIndex(text), recognizer.recognize(text), unit)
         click.echo(json.dumps({"id": str(i), "entities": entities}, ensure_ascii=False))
 
 

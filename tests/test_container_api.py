@@ -468,6 +468,31 @@ def test_an_unexpected_start_up_failure_ends_start_up_with_its_reason(
         runtime.close()
 
 
+def test_on_serving_runs_once_the_model_is_loaded_and_before_a_query_is_served(
+    published_cloud: PublishedCloud, tmp_path: Any
+) -> None:
+    seen: list[str | None] = []
+    runtime: ContainerRuntime | None = None
+
+    def on_serving() -> None:
+        assert runtime is not None
+        refusal = runtime.refusal()
+        seen.append(refusal.message if refusal is not None else None)
+
+    runtime = ContainerRuntime(container_settings(published_cloud, tmp_path), container_id="t", on_serving=on_serving)
+    try:
+        runtime.start()
+        deadline = time.monotonic() + 60
+        while runtime.refusal() is not None:
+            assert not runtime.fatal.is_set(), runtime.failure
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert len(seen) == 1
+        assert "The model is not loaded yet" in (seen[0] or "")
+    finally:
+        runtime.close()
+
+
 def test_a_damaged_usage_spool_is_a_one_line_settings_error(published_cloud: PublishedCloud, tmp_path: Any) -> None:
     settings_ = container_settings(published_cloud, tmp_path)
     spool = settings_.output_path / "metering" / "usage.sqlite3"

@@ -8,7 +8,7 @@ import pycrfsuite
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emulator.ner import Model, StringIndexType, entities_json
+from emulator.ner import Model, StringIndexType, TextIndex, entities_json
 from emulator.ner.features import Featurizer
 from emulator.ner.tokens import tokenize
 from fixtures.sample_project import DEFAULT_SEED, build_project
@@ -73,5 +73,5 @@ def test_entity_text_is_the_slice_at_its_offset_in_every_unit(sample_model: Mode
     text = before + document.text + after
     entities = sample_model.recognizer.recognize(text)
     for unit in StringIndexType:
-        for entity in entities_json(text, entities, unit):
+        for entity in entities_json(TextIndex(text), entities, unit):
             assert slice_in_unit(text, unit, entity["offset"], entity["length"]) == entity["text"]  # type: ignore[arg-type]

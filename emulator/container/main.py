@@ -16,6 +16,7 @@ from types import FrameType
 
 from emulator.web.server import BackgroundServer
 
+from . import heap
 from .app import create_container_app
 from .runtime import ContainerRuntime
 from .settings import Settings
@@ -35,7 +36,7 @@ def configure_logging(level: int) -> None:
 
 def run(settings: Settings, host: str, port: int) -> int:
     """Serve until stopped; the exit status (0 after a signal, 1 after a fatal start-up problem)."""
-    runtime = ContainerRuntime(settings)
+    runtime = ContainerRuntime(settings, on_serving=heap.settle)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

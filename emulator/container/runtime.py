@@ -31,6 +31,7 @@ from emulator.web.errors import ApiError, ServiceUnavailable
 from .analyze.jobs import JobEngine
 from .analyze.predict import TaskOutcome, run_task
 from .analyze.request import JobInput
+from .analyze.results import kept
 from .billing_client import REFUSED, BillingClient, ContainerIdentity
 from .gate import BillingGate
 from .metering import Meter
@@ -54,8 +55,16 @@ def package_version() -> str:
 
 
 class ContainerRuntime:
-    def __init__(self, settings: Settings, *, container_id: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        container_id: str | None = None,
+        on_serving: Callable[[], None] | None = None,
+    ) -> None:
+        """``on_serving`` runs on the start-up thread once the model is loaded, before the first query is served."""
         self.settings = settings
+        self._on_serving = on_serving
         self.version = package_version()
         outbound = Outbound(settings.billing, settings.api_key, proxy=settings.http_proxy)
         self.outbound = outbound
@@ -86,6 +95,7 @@ class ContainerRuntime:
         self.fatal = threading.Event()
         self.jobs = JobEngine(
             self._execute,
+            kept,
             workers=settings.workers,
             max_queued=settings.max_queued,
             max_stored=settings.max_stored,
@@ -125,7 +135,7 @@ class ContainerRuntime:
             return
         log.info("billing: %s (%s)", answer.status, answer.message)
         try:
-            self.model = provide_model(
+            model = provide_model(
                 self.settings.model_path,
                 self.settings.project_name,
                 self.settings.exported_model_name,
@@ -135,7 +145,7 @@ class ContainerRuntime:
         except ModelError as exc:
             self._fail(str(exc))
             return
-        info = self.model.info
+        info = model.info
         log.info(
             "serving model %s of project %s (%d categories); exported model %s; %d prediction workers",
             info.model_label,
@@ -144,6 +154,9 @@ class ContainerRuntime:
             self.settings.exported_model_name,
             self.settings.workers,
         )
+        if self._on_serving is not None:
+            self._on_serving()
+        self.model = model
         self.meter.start()
 
     # -- serving -------------------------------------------------------------------------------------------

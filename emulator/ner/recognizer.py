@@ -84,9 +84,10 @@ class Recognizer:
         return entities
 
 
-def entities_json(text: str, entities: Sequence[Entity], unit: StringIndexType) -> list[dict[str, object]]:
-    """Entities as the prediction API returns them, offsets converted to ``unit``, confidence to 2 decimals."""
-    index = TextIndex(text)
+def entities_json(index: TextIndex, entities: Sequence[Entity], unit: StringIndexType) -> list[dict[str, object]]:
+    """Entities of ``index.text`` as the prediction API returns them, offsets converted to ``unit``, confidence to
+    2 decimals. The caller passes the text's index, which may already know its clusters (the container counted
+    the text's characters with it when the request came in)."""
     result: list[dict[str, object]] = []
     for entity in entities:
         offset, length, span_text = index.span(unit, entity.start, entity.end)

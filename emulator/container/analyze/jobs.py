@@ -8,6 +8,13 @@ make room first.
 
 A job's work (``execute``) returns only after its usage is counted, so a job becomes ``succeeded`` only
 once what it served is on the metering spool.
+
+The store is the container's largest population of Python objects (10,000 jobs under load), and CPython's
+full collections walk all of it while every thread waits: at 22 tracked objects a job, such a pause reached
+400 ms on the development VM and broke p95 well below saturation (loadtests/RESULTS.md, run 5). So a
+finished job keeps, besides its id, times and status, only its whole answer as JSON text (``keep``, which
+``results.kept`` makes): the collector never walks a string. No job has a lock or event of its own either:
+pollers wait on the engine's one condition.
 """
 
 from __future__ import annotations
@@ -35,20 +42,26 @@ BUSY_RETRY_AFTER = 1.0
 
 Execute = Callable[[JobInput, Callable[[], bool], Callable[[int, TaskOutcome], None]], None]
 """Runs a job's tasks: ``execute(job_input, cancelled, task_done)``; calls ``task_done(index, outcome)`` per task."""
+Keep = Callable[["AnalyzeJob"], str]
+"""What the store keeps of a job that has just finished, in place of its input and task states."""
+RELEASED = JobInput(None, (), (), None, None)
+"""The input of every finished job: what it asked for is in its answer."""
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class TaskState:
-    status: str = "notStarted"
-    updated: datetime = field(default_factory=now)
+    """One task's state at one moment; a change replaces it, so a snapshot of the job can share it."""
+
+    status: str
+    updated: datetime
     outcome: TaskOutcome | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class AnalyzeJob:
     """A job and what it has produced so far; fields change under the engine's lock only."""
 
@@ -57,14 +70,19 @@ class AnalyzeJob:
     created: datetime
     status: str = "notStarted"
     updated: datetime = field(default_factory=now)
-    tasks: list[TaskState] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
+    tasks: tuple[TaskState, ...] = ()
+    errors: tuple[dict[str, str], ...] = ()
     cancel_requested: bool = False
-    finished: threading.Event = field(default_factory=threading.Event)
+    answer: str | None = None
+    """Once finished: the whole answer (``Keep``), and ``input`` is ``RELEASED``, ``tasks`` empty."""
 
     @property
     def expires(self) -> datetime:
         return self.created + JOB_LIFETIME
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
 
     def cancelled(self) -> bool:
         """Whether work should stop: cancel was asked, or the job's ``cancelAfter`` has passed."""
@@ -75,11 +93,14 @@ class AnalyzeJob:
 
 
 class JobEngine:
-    def __init__(self, execute: Execute, *, workers: int, max_queued: int, max_stored: int) -> None:
+    def __init__(self, execute: Execute, keep: Keep, *, workers: int, max_queued: int, max_stored: int) -> None:
         self._execute = execute
+        self._keep = keep
         self._max_queued = max_queued
         self._max_stored = max_stored
         self._lock = threading.Lock()
+        self._settled = threading.Condition(self._lock)
+        """Notified whenever a job finishes: what pollers holding an answer wait on."""
         self._jobs: OrderedDict[str, AnalyzeJob] = OrderedDict()
         self._active = 0
         self._queue: queue.SimpleQueue[AnalyzeJob | None] = queue.SimpleQueue()
@@ -95,8 +116,8 @@ class JobEngine:
         :raises TooManyRequests: ``max_queued`` jobs already wait or run, or the store holds only unfinished jobs.
         """
         created = now()
-        job = AnalyzeJob(str(uuid.uuid4()), job_input, created, updated=created)
-        job.tasks = [TaskState(updated=created) for _ in job_input.tasks]
+        waiting = (TaskState("notStarted", created),) * len(job_input.tasks)
+        job = AnalyzeJob(str(uuid.uuid4()), job_input, created, updated=created, tasks=waiting)
         with self._lock:
             if self._active >= self._max_queued:
                 raise TooManyRequests(
@@ -115,7 +136,7 @@ class JobEngine:
         """Drop expired jobs, then the oldest finished ones while the store is full (lock held)."""
         while self._jobs:
             oldest = next(iter(self._jobs.values()))
-            if oldest.expires > at or not oldest.finished.is_set():
+            if oldest.expires > at or not oldest.finished:
                 break
             self._jobs.popitem(last=False)
         excess = len(self._jobs) - self._max_stored + 1
@@ -123,7 +144,7 @@ class JobEngine:
             return
         # Only as many of the oldest finished jobs as must go: a full store is the steady state under load,
         # so this runs on every submit and must not walk all of it.
-        finished = (j.job_id for j in self._jobs.values() if j.finished.is_set())
+        finished = (j.job_id for j in self._jobs.values() if j.finished)
         victims = list(itertools.islice(finished, excess))
         for job_id in victims:
             del self._jobs[job_id]
@@ -144,6 +165,11 @@ class JobEngine:
                 return None
             return job
 
+    def wait(self, job: AnalyzeJob, timeout: float) -> bool:
+        """Whether ``job`` has finished, waiting up to ``timeout`` seconds for it to."""
+        with self._settled:
+            return self._settled.wait_for(lambda: job.finished, timeout)
+
     def cancel(self, job: AnalyzeJob) -> None:
         """Ask ``job`` to stop: a waiting job is cancelled at once, a running one at its next document."""
         with self._lock:
@@ -155,17 +181,16 @@ class JobEngine:
                 job.updated = now()
 
     def _finish(self, job: AnalyzeJob, status: str) -> None:
-        """End ``job`` (lock held): its slot in the queue is free, and its texts are dropped (a finished job
-        keeps ids and results only, so the store holds results, not up to a megabyte of input per job)."""
+        """End ``job`` (lock held): its slot in the queue is free, and it is reduced to its answer (the store
+        holds results, not up to a megabyte of input per job, nor objects for the collector to walk)."""
         self._active -= 1
-        job.input = replace(job.input, documents=tuple(replace(d, text="") for d in job.input.documents))
         job.status = status
         job.updated = now()
-        for task in job.tasks:
-            if task.status not in TERMINAL:
-                task.status = "cancelled" if status == "cancelled" else "failed"
-                task.updated = job.updated
-        job.finished.set()
+        left = "cancelled" if status == "cancelled" else "failed"
+        job.tasks = tuple(t if t.status in TERMINAL else TaskState(left, job.updated) for t in job.tasks)
+        job.answer = self._keep(job)
+        job.input, job.tasks = RELEASED, ()
+        self._settled.notify_all()
 
     def _work(self) -> None:
         while (job := self._queue.get()) is not None:
@@ -180,14 +205,12 @@ class JobEngine:
                 return
             job.status = "running"
             job.updated = now()
-            for task in job.tasks:
-                task.status = "running"
+            job.tasks = (TaskState("running", job.updated),) * len(job.tasks)
 
         def task_done(index: int, outcome: TaskOutcome) -> None:
             with self._lock:
-                state = job.tasks[index]
-                state.status, state.outcome, state.updated = "succeeded", outcome, now()
-                job.updated = state.updated
+                job.updated = now()
+                job.tasks = (*job.tasks[:index], TaskState("succeeded", job.updated, outcome), *job.tasks[index + 1 :])
 
         try:
             self._execute(job.input, job.cancelled, task_done)
@@ -198,7 +221,7 @@ class JobEngine:
         except Exception as exc:
             log.exception("job %s failed", job.job_id)
             with self._lock:
-                job.errors.append({"code": "InternalServerError", "message": f"The job failed: {exc}"})
+                job.errors = ({"code": "InternalServerError", "message": f"The job failed: {exc}"},)
                 self._finish(job, "failed")
             return
         with self._lock:
@@ -207,7 +230,7 @@ class JobEngine:
     def snapshot(self, job: AnalyzeJob) -> AnalyzeJob:
         """A copy of ``job`` taken under the lock, so one answer never mixes two moments of a running job."""
         with self._lock:
-            return replace(job, tasks=[replace(t) for t in job.tasks], errors=list(job.errors))
+            return replace(job)
 
     def close(self) -> None:
         """Cancel the jobs still waiting (they were not served, so they are not counted, and nobody could read

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.ner import Model, entities_json
@@ -25,19 +25,22 @@ class CancelledError(Exception):
     """The job was cancelled between two documents."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServedDocument:
-    """A document result without its statistics (added only with ``showStats``)."""
+    """A document's result: its entities as the API returns them, and what its statistics count."""
 
-    body: dict[str, Any]
+    id: str
+    entities: tuple[dict[str, object], ...]
     characters: int
     text_records: int
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class TaskOutcome:
-    documents: list[ServedDocument] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    """What one task served, immutable once made: it stays in the job store until the job expires or makes room."""
+
+    documents: tuple[ServedDocument, ...] = ()
+    errors: tuple[dict[str, Any], ...] = ()
 
     @property
     def text_records(self) -> int:
@@ -81,13 +84,14 @@ def run_task(
 
     :raises CancelledError: ``cancelled()`` turned true between two documents.
     """
-    outcome = TaskOutcome()
+    served: list[ServedDocument] = []
+    errors: list[dict[str, Any]] = []
     recognizer = model.recognizer
     for document in documents:
         if cancelled():
             raise CancelledError
         if not document.text.strip():
-            outcome.errors.append(
+            errors.append(
                 _document_error(
                     document.id, "Invalid Document in request.", "InvalidDocument", "Document text is empty."
                 )
@@ -95,11 +99,10 @@ def run_task(
             continue
         problem = language_problem(document.language or default_language)
         if problem is not None:
-            outcome.errors.append(
-                _document_error(document.id, "Invalid Language Code.", "UnsupportedLanguageCode", problem)
-            )
+            errors.append(_document_error(document.id, "Invalid Language Code.", "UnsupportedLanguageCode", problem))
             continue
-        entities = entities_json(document.text, recognizer.recognize(document.text), task.string_index_type)
-        body = {"id": document.id, "entities": entities, "warnings": []}
-        outcome.documents.append(ServedDocument(body, document.characters, text_records(document.characters)))
-    return outcome
+        entities = entities_json(document.index, recognizer.recognize(document.text), task.string_index_type)
+        served.append(
+            ServedDocument(document.id, tuple(entities), document.characters, text_records(document.characters))
+        )
+    return TaskOutcome(tuple(served), tuple(errors))

@@ -9,11 +9,10 @@ rest are served.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.ner import StringIndexType
+from emulator.ner import StringIndexType, TextIndex
 from emulator.web.bodies import describe, malformed
 from emulator.web.errors import BadRequest, invalid
 
@@ -50,10 +49,19 @@ OTHER_TASK_KINDS = (
 @dataclass(frozen=True)
 class DocumentInput:
     id: str
-    text: str
+    index: TextIndex
+    """The text with its offset tables, made once: the request counts its text elements with it, and the result
+    converts the entities' offsets with it."""
     language: str | None
-    characters: int
-    """The text's length in text elements: what the limit, ``charactersCount`` and text records count."""
+
+    @property
+    def text(self) -> str:
+        return self.index.text
+
+    @property
+    def characters(self) -> int:
+        """The text's length in text elements: what the limit, ``charactersCount`` and text records count."""
+        return self.index.text_elements_length()
 
 
 @dataclass(frozen=True)
@@ -78,14 +86,14 @@ def _batch_error(message: str, inner: str = "InvalidDocumentBatch", target: str 
     return BadRequest(message, code="InvalidRequest", inner=inner, target=target)
 
 
-def parse_job(body: Any, version: RuntimeVersion, served_project: str, characters: Callable[[str], int]) -> JobInput:
-    """The job described by ``body``; ``characters(text)`` counts a text's characters as Azure does.
+def parse_job(body: Any, version: RuntimeVersion, served_project: str) -> JobInput:
+    """The job described by ``body``.
 
     :raises BadRequest: naming the field (``target``) and what to send instead.
     """
     if not isinstance(body, dict):
         raise malformed("a JSON object with analysisInput and tasks", body)
-    documents = _documents(body.get("analysisInput"), characters)
+    documents = _documents(body.get("analysisInput"))
     tasks = _tasks(body.get("tasks"), served_project)
     display_name = body.get("displayName")
     if display_name is not None and not isinstance(display_name, str):
@@ -104,7 +112,7 @@ def parse_job(body: Any, version: RuntimeVersion, served_project: str, character
     return JobInput(display_name, documents, tasks, default_language, cancel_after)
 
 
-def _documents(analysis_input: Any, characters: Callable[[str], int]) -> tuple[DocumentInput, ...]:
+def _documents(analysis_input: Any) -> tuple[DocumentInput, ...]:
     if not isinstance(analysis_input, dict):
         raise _batch_error(
             'analysisInput is required: send {"analysisInput": {"documents": [{"id", "text", "language"}]}}',
@@ -166,9 +174,9 @@ def _documents(analysis_input: Any, characters: Callable[[str], int]) -> tuple[D
                 inner="InvalidDocument",
                 target=f"{where}.language",
             )
-        count = characters(text)
-        total += count
-        documents.append(DocumentInput(doc_id, text, language or None, count))
+        document = DocumentInput(doc_id, TextIndex(text), language or None)
+        total += document.characters
+        documents.append(document)
     if total > MAX_CHARACTERS:
         raise _batch_error(
             f"The documents hold {total} characters together; a request may hold at most {MAX_CHARACTERS}. "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from emulator.ner import TextIndex
 from emulator.web.bodies import read_json
 from emulator.web.errors import BadRequest, NotFound
 
@@ -25,10 +24,6 @@ bp = Blueprint("analyze", __name__, url_prefix="/language")
 
 POLL_HOLD = 0.25
 POLL_RETRY_AFTER = "0.1"
-
-
-def _characters(text: str) -> int:
-    return TextIndex(text).text_elements_length()
 
 
 def _job_url(job_id: str) -> str:
@@ -58,17 +53,17 @@ def submit_job() -> Response:
     version = runtime_version()
     runtime = current()
     runtime.require_serving()
-    job_input = parse_job(read_json(MAX_BODY_BYTES), version, runtime.settings.project_name, _characters)
+    job_input = parse_job(read_json(MAX_BODY_BYTES), version, runtime.settings.project_name)
     return _accepted(runtime.jobs.submit(job_input), version.name)
 
 
 @bp.get("/analyze-text/jobs/<job_id>")
 def get_job(job_id: str) -> Response:
     version = runtime_version()
+    jobs = current().jobs
     job = _existing(job_id)
-    if job.status not in TERMINAL:
-        job.finished.wait(POLL_HOLD)
-    job = current().jobs.snapshot(job)
+    jobs.wait(job, POLL_HOLD)
+    job = jobs.snapshot(job)
     response = jsonify(job_state(job, version.name, _job_url(job.job_id)))
     if job.status not in TERMINAL:
         response.headers["Retry-After"] = POLL_RETRY_AFTER
