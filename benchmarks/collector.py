@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=10_000, help="Finished jobs in the store (Jobs:MaxStored).")
     parser.add_argument("--entities", type=int, default=19, help="Entities per document.")
     args = parser.parse_args(argv)
+    if args.jobs < 1 or args.entities < 0:
+        parser.error(f"--jobs must be 1 or more and --entities 0 or more, not {args.jobs} and {args.entities}")
     print(machine("not pinned"))
     report = Report()
     task = TaskInput("bench", "SampleInvoices", "production", StringIndexType.TEXT_ELEMENTS_V8, False)

@@ -15,7 +15,7 @@ from emulator.web.bodies import read_json
 from emulator.web.errors import BadRequest, NotFound
 
 from ..runtime import current
-from .jobs import TERMINAL, AnalyzeJob
+from .jobs import AnalyzeJob
 from .request import CUSTOM_NER, MAX_BODY_BYTES, parse_job
 from .results import job_state
 from .versions import runtime_version
@@ -65,7 +65,7 @@ def get_job(job_id: str) -> Response:
     jobs.wait(job, POLL_HOLD)
     job = jobs.snapshot(job)
     response = jsonify(job_state(job, version.name, _job_url(job.job_id)))
-    if job.status not in TERMINAL:
+    if not job.finished:
         response.headers["Retry-After"] = POLL_RETRY_AFTER
     return response
 
