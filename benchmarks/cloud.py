@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import Figure, Report, machine
 from emulator.cloud.client import AuthoringClient
+from emulator.web.ports import free_port
 from fixtures.public_corpora import ABSENT_REASON, shared_data_dir
 
 KEY = "benchmark-key"
@@ -42,16 +42,9 @@ PROJECT = "LoanAgreement"
 SERVER_CORE, CLIENT_CORE = 0, 1
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def start_cloud(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """``cner cloud`` on a free loopback port, pinned to ``SERVER_CORE``; returns it once it answers."""
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-m",

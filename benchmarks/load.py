@@ -38,9 +38,10 @@ from benchmarks.engine import engine_documents_per_second
 from benchmarks.report import Figure, Report, machine
 from benchmarks.stack import docker_container, sample_cloud
 from emulator.launcher.docker_launcher import DockerContainer
+from emulator.web.ports import free_port
 from loadtests.capacity import Search, find_capacity, write_capacity
 from loadtests.chart import draw_capacity
-from loadtests.session import Outcome, Session, free_port, run
+from loadtests.session import Outcome, Session, run
 from loadtests.thresholds import DEFAULT_RATE_TOLERANCE
 from loadtests.workload import DEFAULT_SIZE, Workload, texts
 

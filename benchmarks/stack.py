@@ -13,9 +13,9 @@ from emulator.cloud.resource import CloudConfig
 from emulator.launcher.docker_launcher import DockerContainer, docker_client
 from emulator.launcher.image import build_image, repo_root
 from emulator.quickstart import LOCAL_KEY, container_settings, publish_sample
+from emulator.web.ports import free_port
 from emulator.web.server import BackgroundServer
 from fixtures.sample_project import write_project
-from loadtests.session import free_port
 
 QUIET = "Logging:Console:LogLevel:Default=Warning"
 """The container logs warnings only: a log line per request would be measured as serving time."""

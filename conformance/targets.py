@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -41,6 +40,7 @@ from emulator.container.settings import required_settings
 from emulator.launcher.docker_launcher import DockerContainer, DockerLaunchError, docker_client
 from emulator.launcher.image import SOURCE_HASH_LABEL
 from emulator.quickstart import LOCAL_KEY, SAMPLE_DEPLOYMENT, SAMPLE_MODEL_LABEL, publish_sample
+from emulator.web.ports import free_port
 from emulator.web.server import BackgroundServer
 from fixtures.sample_project import PROJECT_NAME, write_project
 
@@ -158,13 +158,6 @@ class Target:
     settings: list[str] = field(default_factory=list)
     launch: Launch | None = None
     limits: str = "unknown (started elsewhere)"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now (for host-network containers, which cannot pick their own)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def process_launcher(cpu: int | None) -> Launch:

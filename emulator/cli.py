@@ -48,7 +48,7 @@ from emulator.ner import (
     write_archive,
 )
 from emulator.quickstart import StackUp, run_stack, usage
-from emulator.web.server import serve
+from emulator.web.server import ListenError, serve
 from fixtures.sample_project import DEFAULT_DOCUMENTS, DEFAULT_SEED, write_project
 from loadtests.command import load
 
@@ -61,7 +61,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (EngineError, CloudError, ContainerStartError, DockerLaunchError, ImageError) as exc:
+        except (EngineError, CloudError, ContainerStartError, DockerLaunchError, ImageError, ListenError) as exc:
             raise click.ClickException(str(exc)) from exc
         except UnicodeDecodeError as exc:
             raise click.ClickException(f"the input is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
@@ -375,12 +375,12 @@ def image_build(base: str | None, tag: str | None, rebuild: bool) -> None:
 
 def _serve(config: CloudConfig, host: str, port: int) -> None:
     app = create_app(config)
-    click.echo(
-        f"[cloud] emulated Language resource ({config.tier}) at http://{host}:{port}, data in {config.data_dir}",
-        err=True,
-    )
+
+    def announce(url: str) -> None:
+        click.echo(f"[cloud] emulated Language resource ({config.tier}) at {url}, data in {config.data_dir}", err=True)
+
     try:
-        serve(app, host, port)
+        serve(app, host, port, on_listening=announce)
     finally:
         close_app(app)
 

@@ -25,6 +25,7 @@ from types import FrameType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from emulator.web.ports import free_port
 from loadtests.tally import Summary
 from loadtests.thresholds import Thresholds
 from loadtests.workload import KEY_VARIABLE, Workload
@@ -161,12 +162,6 @@ def check_reachable(target: str, timeout: float = 5.0) -> None:
         socket.create_connection((parts.hostname, port), timeout=timeout).close()
     except OSError as exc:
         raise SessionError(f"--target {target}: nothing answers there ({exc.strerror or exc})") from exc
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def run(session: Session) -> Outcome:

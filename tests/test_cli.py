@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from emulator.cli import main
 from emulator.ner import Model, save_model
+from emulator.web.ports import free_port
 
 from .conftest import docker_required
 
@@ -112,16 +113,10 @@ def test_up_into_an_impossible_folder_fails_cleanly(runner: CliRunner, tmp_path:
     assert "Not a directory" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_up(workdir: Path, *extra: str) -> subprocess.Popen[str]:
     """``cner up`` as a user runs it, on free ports, its output and errors on one pipe."""
     command = [sys.executable, "-m", "emulator", "up", "--workdir", str(workdir), *extra]
-    command += ["--port", str(_free_port()), "--cloud-port", str(_free_port())]
+    command += ["--port", str(free_port()), "--cloud-port", str(free_port())]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -199,7 +194,8 @@ def test_cloud_on_a_busy_port_fails_with_one_line(runner: CliRunner, tmp_path: P
     del result  # its exception's traceback holds waitress's half-built server
     gc.collect()
     assert exit_code == 1
-    assert "Address already in use" in output
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use (give another --port" in output
+    assert "emulated Language resource" not in output  # no address announced that is not served
     assert "Traceback" not in output
 
 

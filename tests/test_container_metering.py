@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +36,7 @@ from emulator.container.metering import Meter
 from emulator.container.outbound import Outbound
 from emulator.container.usage_spool import UsageSpool
 from emulator.web.errors import UNAUTHORIZED_MESSAGE
+from emulator.web.ports import free_port
 from emulator.web.server import BackgroundServer
 
 from .conftest import CLOUD_KEYS, keyed_client
@@ -111,14 +111,6 @@ def wait_for(condition: Callable[[], bool], seconds: float = 5) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the condition did not come true in time"
         time.sleep(0.02)
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound once, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 # reading the answers -----------------------------------------------------------------------------------------

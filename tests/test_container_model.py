@@ -7,7 +7,6 @@ import dataclasses
 import json
 import logging
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from emulator.container import model_source
 from emulator.container.model_source import ModelError, model_folder, provide_model
 from emulator.container.outbound import Answer, Outbound
 from emulator.ner import Model, load_model, save_model
+from emulator.web.ports import free_port
 from tests.conftest import PublishedCloud
 
 LOG = logging.getLogger("tests.container.model")
@@ -53,10 +53,7 @@ class Sleeps(list[float]):
 
 def closed_port_url() -> str:
     """A loopback URL nothing listens on: every request there is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def provide(cloud: PublishedCloud, model_path: Path, outbound: Outbound, sleeps: Sleeps, **kwargs: Any) -> Model:

@@ -242,5 +242,6 @@ def test_a_busy_port_is_one_line(published_cloud: PublishedCloud, tmp_path: Path
             [*command, *_settings(published_cloud, tmp_path)], capture_output=True, text=True, timeout=60, check=False
         )
     assert done.returncode == 1
-    assert "Address already in use" in done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+    assert "Now listening on" not in done.stderr
     assert "Traceback" not in done.stderr

@@ -8,7 +8,6 @@ test checks the published port.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from azure.core.credentials import AzureKeyCredential
 from emulator.container.model_source import provide_model
 from emulator.container.outbound import Outbound
 from emulator.launcher.docker_launcher import DockerContainer, DockerLaunchError
+from emulator.web.ports import free_port
 
 from .conftest import PublishedCloud, docker_required
 
@@ -33,12 +33,6 @@ INVOICE = (
     "Contoso Ltd · 12 Harbour Road, 98101 Seattle, USA 🧾\n\nInvoice no. RE-10442 dated 2024-03-01: total EUR 1,250.00."
 )
 JOBS = "/language/analyze-text/jobs?api-version=2023-04-01"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _settings(cloud: PublishedCloud, *extra: str, **changes: str | None) -> list[str]:
@@ -64,7 +58,7 @@ def _launch(
         output_path=root / "output",
         cpus=1,
         memory=memory,
-        port=_free_port(),
+        port=free_port(),
         host_network=True,
     )
 
@@ -139,7 +133,7 @@ def test_a_missing_or_wrong_setting_ends_the_container_with_its_name_in_the_log(
 def test_the_port_is_published_on_loopback_only(
     container_image: str, published_cloud: PublishedCloud, tmp_path: Path
 ) -> None:
-    container = DockerContainer(container_image, ["Eula=accept"], model_path=tmp_path / "m", port=_free_port())
+    container = DockerContainer(container_image, ["Eula=accept"], model_path=tmp_path / "m", port=free_port())
     with container:
         container.wait_exit(30)
         bindings = container.client.api.inspect_container(container.name)["HostConfig"]["PortBindings"]

@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from emulator.cli import main
-from loadtests.session import Session, free_port, locust_arguments, run
+from emulator.web.ports import free_port
+from loadtests.session import Session, locust_arguments, run
 from loadtests.thresholds import Thresholds
 from loadtests.workload import Workload
 from tests.conftest import RunningContainer
@@ -80,12 +81,18 @@ def test_refused_jobs_are_failures_named_by_azures_error_code(container: Running
     assert "submit answered 400 InvalidRequest" in failures, failures
 
 
+LENIENT = Thresholds(p95_ms=10_000, rate_tolerance=0.5)
+"""For tests of the harness's mechanics, not of the machine: on a busy 2-core host a 4 s window's p95 reached
+170 ms and a capacity step at 60 tx/s failed, so the default limits would judge the host's moment."""
+
+
 def test_a_master_and_two_workers_offer_the_rate_together(trivial_target: str, tmp_path: Path) -> None:
-    outcome = run(Session(trivial_target, tps=100, duration_s=6, out=tmp_path, workers=2, quiet=True))
+    session = Session(trivial_target, tps=100, duration_s=6, out=tmp_path, workers=2, thresholds=LENIENT, quiet=True)
+    outcome = run(session)
     assert outcome.passed, (tmp_path / "locust.log").read_text()
     summary = outcome.summary
     assert summary is not None
-    assert summary.completed == pytest.approx(100 * summary.window_s, rel=0.1)  # both workers' reports merged
+    assert summary.completed == pytest.approx(100 * summary.window_s, rel=0.2)  # both workers merged; one is 50/s
     for worker in ("worker-1.log", "worker-2.log"):
         assert (tmp_path / worker).exists()
 
@@ -95,7 +102,9 @@ def test_find_capacity_prints_the_rate_and_draws_the_chart(trivial_target: str, 
         main,
         [
             "load", "--target", trivial_target, "--find-capacity", "--start", "30", "--step", "30",
-            "--max-tps", "60", "--step-duration", "4s", "--out", str(tmp_path),
+            "--max-tps", "60", "--step-duration", "4s", "--p95", str(LENIENT.p95_ms),
+            "--rate-tolerance", str(LENIENT.rate_tolerance),
+            "--out", str(tmp_path),
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -8,26 +8,45 @@ share one process and one store, which is what an emulator needs (a pre-fork ser
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from flask import Flask
-from waitress import serve as waitress_serve
 from waitress.server import create_server
 
 THREADS = 8
 
 
-def serve(app: Flask, host: str, port: int, *, ident: str = "cner-emulator") -> None:
-    """Serve until interrupted."""
-    waitress_serve(app, host=host, port=port, threads=THREADS, ident=ident)
+class ListenError(RuntimeError):
+    """The address cannot be listened on (a port already taken, an interface this host lacks); the message
+    names the address and what to change, where the bare ``OSError`` would name neither."""
+
+
+def _listen(app: Flask, host: str, port: int, ident: str) -> Any:
+    try:
+        return create_server(app, host=host, port=port, threads=THREADS, ident=ident)
+    except OSError as exc:
+        raise ListenError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} (give another --port, or stop what holds it)"
+        ) from exc
+
+
+def serve(
+    app: Flask, host: str, port: int, *, ident: str = "cner-emulator", on_listening: Callable[[str], None] = print
+) -> None:
+    """Serve until interrupted; ``on_listening`` gets the URL once the socket is bound, so nothing announces an
+    address before it is really served."""
+    server = _listen(app, host, port, ident)
+    on_listening(f"http://{host}:{server.effective_port}")
+    server.run()
 
 
 class BackgroundServer:
     """``app`` served on ``host`` (port 0: any free port) in a daemon thread; ``url`` is where."""
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, *, ident: str = "cner-emulator") -> None:
-        self._server: Any = create_server(app, host=host, port=port, threads=THREADS, ident=ident)
+        self._server: Any = _listen(app, host, port, ident)
         self.url = f"http://{host}:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name=ident, daemon=True)
 
