@@ -22,12 +22,13 @@ test: $(BIN)/cner
 	./scripts/ensure-docker
 	$(BIN)/tox run -e tests,conformance,lint,type
 
-## bench: the engine, emulated-cloud, container and collector benchmarks, each figure against its target
+## bench: the engine, emulated-cloud, container, collector and job-lock benchmarks, each figure against its target
 bench: $(BIN)/cner
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/cloud.py
 	$(BIN)/python benchmarks/container.py
 	$(BIN)/python benchmarks/collector.py
+	$(BIN)/python benchmarks/job_lock.py
 
 ## load-bench: the load protocol of loadtests/RESULTS.md (about 16 minutes with its 10-minute soak)
 load-bench: $(BIN)/cner

@@ -22,33 +22,17 @@ import gc
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import Figure, Report, machine
+from benchmarks.served import serving
 from emulator.container.analyze.jobs import JobEngine
-from emulator.container.analyze.predict import ServedDocument, TaskOutcome, text_records
 from emulator.container.analyze.request import DocumentInput, JobInput, TaskInput
 from emulator.container.analyze.results import kept
 from emulator.ner import StringIndexType, TextIndex
 from fixtures.sized_texts import sample_texts
-
-
-def _outcome(entities: int) -> Callable[[JobInput, Callable[[], bool], Callable[[int, TaskOutcome], None]], None]:
-    """An ``execute`` that serves each job's one document with ``entities`` entities, as the API shapes them."""
-
-    def execute(job: JobInput, _: Callable[[], bool], task_done: Callable[[int, TaskOutcome], None]) -> None:
-        document = job.documents[0]
-        found = tuple(
-            {"text": f"entity {k}", "category": "Vendor", "offset": 10 * k, "length": 8, "confidenceScore": 0.87}
-            for k in range(entities)
-        )
-        served = ServedDocument(document.id, found, document.characters, text_records(document.characters))
-        task_done(0, TaskOutcome((served,)))
-
-    return execute
 
 
 def _collection_ms() -> float:
@@ -68,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     report = Report()
     task = TaskInput("bench", "SampleInvoices", "production", StringIndexType.TEXT_ELEMENTS_V8, False)
     texts = sample_texts(1000)
-    engine = JobEngine(_outcome(args.entities), kept, workers=1, max_queued=64, max_stored=args.jobs)
+    engine = JobEngine(serving(args.entities), kept, workers=1, max_queued=64, max_stored=args.jobs)
     try:
         gc.collect()
         gc.freeze()

@@ -86,6 +86,34 @@ def test_a_finished_job_costs_the_collector_one_object() -> None:
         engine.close()
 
 
+def test_a_finished_jobs_answer_is_made_without_the_engines_lock() -> None:
+    """Serializing a large job takes tens of milliseconds; under the lock it stalled every submit and poll."""
+    making, release = threading.Event(), threading.Event()
+
+    def slow_keep(job: AnalyzeJob) -> str:
+        making.set()
+        assert release.wait(5)
+        return kept(job)
+
+    engine = JobEngine(_instant, slow_keep, workers=1, max_queued=5, max_stored=10)
+    try:
+        job = engine.submit(_input())
+        assert making.wait(5)
+        assert engine.get(job.job_id) is job  # the lock is free while the answer is made
+        unsettled = engine.snapshot(job)
+        assert (unsettled.status, unsettled.settled) == ("succeeded", False)
+        assert not engine.wait(job, 0.05)
+        other = engine.submit(_input())
+        release.set()
+        assert engine.wait(job, 5)
+        assert engine.wait(other, 5)
+        assert json.loads(job.answer or "") == json.loads(kept(unsettled))  # read before or after: one answer
+        assert job.input.documents == job.tasks == ()
+    finally:
+        release.set()
+        engine.close()
+
+
 def test_expired_jobs_are_gone(monkeypatch: pytest.MonkeyPatch) -> None:
     engine = JobEngine(_instant, kept, workers=1, max_queued=5, max_stored=5)
     try:
