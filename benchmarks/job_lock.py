@@ -27,11 +27,7 @@ from emulator.container.analyze.request import DocumentInput, JobInput, TaskInpu
 from emulator.container.analyze.results import kept
 from emulator.ner import StringIndexType, TextIndex
 from fixtures.sized_texts import sample_texts
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+from loadtests.tally import percentile
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,10 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         worker.join(30)
         engine.close()
-    large = serialized[1:] or [0.0]  # the first is the probe's
-    print(f"     {len(serialized) - 1} large jobs, serialized in {_percentile(large, 0.5):.1f} ms (median)")
-    print(f"     {len(waits)} lock waits: median {_percentile(waits, 0.5):.3f} ms, max {max(waits):.2f} ms")
-    report.add(Figure("lock wait of a poll while large jobs finish, p99", _percentile(waits, 0.99), 5, False, "ms"))
+    large = sorted(serialized[1:])  # the first is the probe's
+    print(f"     {len(large)} large jobs, serialized in {percentile(large, 0.5) or 0:.1f} ms (median)")
+    waits.sort()
+    print(f"     {len(waits)} lock waits: median {percentile(waits, 0.5) or 0:.3f} ms, max {waits[-1]:.2f} ms")
+    p99 = percentile(waits, 0.99) or 0.0
+    report.add(Figure("lock wait of a poll while large jobs finish, p99", p99, 5, False, "ms"))
     return report.verdict()
 
 

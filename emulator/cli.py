@@ -380,7 +380,7 @@ def _serve(config: CloudConfig, host: str, port: int) -> None:
         click.echo(f"[cloud] emulated Language resource ({config.tier}) at {url}, data in {config.data_dir}", err=True)
 
     try:
-        serve(app, host, port, on_listening=announce)
+        serve(app, host, port, announce)
     finally:
         close_app(app)
 

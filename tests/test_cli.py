@@ -194,8 +194,21 @@ def test_cloud_on_a_busy_port_fails_with_one_line(runner: CliRunner, tmp_path: P
     del result  # its exception's traceback holds waitress's half-built server
     gc.collect()
     assert exit_code == 1
-    assert f"cannot listen on 127.0.0.1:{port}: Address already in use (give another --port" in output
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use (choose another port" in output
     assert "emulated Language resource" not in output  # no address announced that is not served
+    assert "Traceback" not in output
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("host", ["", "nosuch.invalid"])  # .invalid never resolves (RFC 6761)
+def test_cloud_on_an_address_it_cannot_have_fails_with_one_line(runner: CliRunner, tmp_path: Path, host: str) -> None:
+    args = ["cloud", "--api-key", "k", "--host", host, "--port", "0", "--data-dir", str(tmp_path / "cloud")]
+    result = runner.invoke(main, args)
+    exit_code, output = result.exit_code, result.output
+    del result
+    gc.collect()
+    assert exit_code == 1
+    assert f"cannot listen on {host}:0: Invalid host/port specified (give an address of this host, such as" in output
     assert "Traceback" not in output
 
 

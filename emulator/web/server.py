@@ -7,6 +7,8 @@ share one process and one store, which is what an emulator needs (a pre-fork ser
 
 from __future__ import annotations
 
+import errno
+import logging
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -24,19 +26,28 @@ class ListenError(RuntimeError):
 
 
 def _listen(app: Flask, host: str, port: int, ident: str) -> Any:
+    """waitress's server, bound; a port in use, an address not of this host, or a host that does not resolve
+    (waitress's ``ValueError``) is a ``ListenError`` with the fix that fits."""
     try:
         return create_server(app, host=host, port=port, threads=THREADS, ident=ident)
     except OSError as exc:
-        raise ListenError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc} (give another --port, or stop what holds it)"
-        ) from exc
+        if exc.errno == errno.EADDRINUSE:
+            fix = "choose another port, or stop what holds it"
+        else:
+            fix = "give an address of this host, such as 127.0.0.1"
+        reason = exc.strerror or str(exc)
+    except ValueError as exc:
+        reason, fix = str(exc).rstrip("."), "give an address of this host, such as 127.0.0.1"
+    raise ListenError(f"cannot listen on {host}:{port}: {reason} ({fix})")
 
 
 def serve(
-    app: Flask, host: str, port: int, *, ident: str = "cner-emulator", on_listening: Callable[[str], None] = print
+    app: Flask, host: str, port: int, on_listening: Callable[[str], None], *, ident: str = "cner-emulator"
 ) -> None:
     """Serve until interrupted; ``on_listening`` gets the URL once the socket is bound, so nothing announces an
-    address before it is really served."""
+    address before it is really served. Logging is set up as ``waitress.serve`` sets it up (idempotent), so
+    waitress's own warnings keep their level and logger name."""
+    logging.basicConfig()
     server = _listen(app, host, port, ident)
     on_listening(f"http://{host}:{server.effective_port}")
     server.run()

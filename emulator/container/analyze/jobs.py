@@ -184,14 +184,15 @@ class JobEngine:
     def cancel(self, job: AnalyzeJob) -> None:
         """Ask ``job`` to stop: a waiting job is cancelled at once, a running one at its next document."""
         with self._lock:
-            if job.status == "running":
+            waiting = job.status == "notStarted"
+            if waiting:
+                self._finish(job, "cancelled")
+            elif job.status == "running":
                 job.cancel_requested = True
                 job.status = "cancelling"
                 job.updated = now()
-            if job.status != "notStarted":
-                return
-            self._finish(job, "cancelled")
-        self._settle(job)
+        if waiting:
+            self._settle(job)
 
     def _finish(self, job: AnalyzeJob, status: str) -> None:
         """End ``job`` (lock held): its slot in the queue is free and its state final; ``_settle`` must follow,
